@@ -1,0 +1,138 @@
+"""The torch module: a dense encoder and its mirrored decoder, built from sizes."""
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+# Names -> classes (never instances): the same table builds the layers, validates the
+# parameter and documents the options, so they cannot drift apart.
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "identity": nn.Identity,
+}
+
+OUTPUT_ACTIVATIONS = {"sigmoid": nn.Sigmoid, "identity": nn.Identity, "tanh": nn.Tanh}
+
+
+class DenseAutoencoder(nn.Module):
+    """Encoder ``n_features -> *hidden -> latent_dim`` and the mirrored decoder.
+
+    ``decoder`` ends with a plain linear layer (pre-activation outputs, "logits"), and
+    ``output_activation`` maps them to the data's range. Keeping the two apart lets the
+    training loss use the numerically stable ``binary_cross_entropy_with_logits``.
+    """
+
+    def __init__(self, n_features, hidden_layer_sizes, latent_dim, activation, output_activation):
+        super().__init__()
+        encoder_sizes = [n_features, *hidden_layer_sizes, latent_dim]
+        decoder_sizes = encoder_sizes[::-1]
+        self.encoder = _dense_stack(encoder_sizes, activation, activate_last=True)
+        self.decoder = _dense_stack(decoder_sizes, activation, activate_last=False)
+        self.output_activation = OUTPUT_ACTIVATIONS[output_activation]()
+
+    def forward(self, X):
+        return self.output_activation(self.decoder(self.encoder(X)))
+
+    def decode(self, codes):
+        return self.output_activation(self.decoder(codes))
+
+
+def build_autoencoder(n_features, hidden_layer_sizes, latent_dim, activation, output_activation):
+    """Build a :class:`DenseAutoencoder` with Glorot-uniform weights and zero biases.
+
+    Glorot-uniform is Keras's default; it trains this network measurably faster than
+    torch's default (Kaiming-uniform with a=sqrt(5)) on MNIST.
+    """
+    module = DenseAutoencoder(
+        n_features, hidden_layer_sizes, latent_dim, activation, output_activation
+    )
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
+    return module
+
+
+def _dense_stack(sizes, activation, *, activate_last):
+    layers = []
+    n_layers = len(sizes) - 1
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < n_layers - 1 or activate_last:
+            layers.append(ACTIVATIONS[activation]())
+    return nn.Sequential(*layers)
+
+
+@dataclass(frozen=True)
+class LayerSummary:
+    """One dense layer of a fitted autoencoder, as printed by ``summary``."""
+
+    part: str
+    n_in: int
+    n_out: int
+    activation: str
+    weight_shape: tuple
+    bias_shape: tuple
+    n_parameters: int
+
+    def __str__(self):
+        return (
+            f"DENSE {self.n_in} -> {self.n_out} [{self.activation}], "
+            f"{self.n_parameters} parameters"
+        )
+
+
+def summarize(module):
+    """List the dense layers of ``module`` in order, each with what follows it."""
+    rows = []
+    for part, stack in (("encoder", module.encoder), ("decoder", module.decoder)):
+        layers = list(stack)
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, nn.Linear):
+                continue
+            follower = layers[i + 1] if i + 1 < len(layers) else None
+            if follower is None and part == "decoder":
+                follower = module.output_activation
+            rows.append(
+                LayerSummary(
+                    part=part,
+                    n_in=layer.in_features,
+                    n_out=layer.out_features,
+                    activation=_activation_name(follower),
+                    weight_shape=tuple(layer.weight.shape),
+                    bias_shape=tuple(layer.bias.shape),
+                    n_parameters=layer.weight.numel() + layer.bias.numel(),
+                )
+            )
+    return rows
+
+
+def _activation_name(layer):
+    if layer is None or isinstance(layer, nn.Identity):
+        return "Identity"
+    return type(layer).__name__
+
+
+def count_parameters(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def as_cpu_state(module):
+    """A detached CPU copy of the module's weights, for pickling and checkpoints."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
+
+
+def copy_state(module):
+    """A detached copy of the weights on their own device (cheap best-epoch snapshots)."""
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def load_state(module, state):
+    with torch.no_grad():
+        module.load_state_dict(state)

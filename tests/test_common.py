@@ -1,0 +1,39 @@
+"""scikit-learn's common estimator checks over every public estimator of skdae."""
+
+import inspect
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import skdae
+from skdae.exceptions import OvercompleteWarning
+
+# Small and fast; the checks fit dozens of times.
+FAST = dict(latent_dim=2, hidden_layer_sizes=(8,), max_iter=3, batch_size=16, random_state=0)
+
+
+def _public_estimators():
+    """Auto-discovered: every public class with ``fit``. Corruptions have none."""
+    for name in skdae.__all__:
+        obj = getattr(skdae, name)
+        if inspect.isclass(obj) and hasattr(obj, "fit"):
+            yield obj
+
+
+ESTIMATORS = [cls(**FAST) for cls in _public_estimators()]
+
+
+def _expected_failed_checks(estimator):
+    return {}
+
+
+def test_discovery_finds_the_estimator():
+    assert [type(e).__name__ for e in ESTIMATORS] == ["DenoisingAutoencoder"]
+
+
+# The checks use data with as few as one feature, narrower than latent_dim=2: the
+# overcomplete warning is correct there and not what these checks are about.
+@pytest.mark.filterwarnings(f"ignore::{OvercompleteWarning.__module__}.OvercompleteWarning")
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)

@@ -1,0 +1,152 @@
+"""Corruption strategies: statistics, ranges, determinism, devices, parameters."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+
+from skdae import (
+    BaseCorruption,
+    Compose,
+    GaussianNoise,
+    IdentityCorruption,
+    MaskingNoise,
+    SaltAndPepperNoise,
+)
+from skdae._corruption import make_corruption
+from skdae._random import make_generator
+
+X_HALF = np.full((400, 250), 0.5)  # 100,000 values: fractions are within ~0.005
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+ALL = [
+    GaussianNoise(0.3),
+    SaltAndPepperNoise(0.2),
+    MaskingNoise(0.3),
+    Compose([GaussianNoise(0.1), MaskingNoise(0.2)]),
+    IdentityCorruption(),
+]
+
+
+def test_gaussian_noise_has_the_requested_mean_and_std():
+    noise = GaussianNoise(std=0.4).corrupt(X_HALF, random_state=0) - X_HALF
+    assert abs(noise.mean()) < 0.005
+    assert noise.std() == pytest.approx(0.4, rel=0.01)
+
+
+def test_gaussian_clip_bounds_the_values():
+    noisy = GaussianNoise(std=0.4, clip=(0, 1)).corrupt(X_HALF, random_state=0)
+    assert noisy.min() == 0.0 and noisy.max() == 1.0
+    # N(0.5, 0.4) falls outside [0, 1] with probability 2 * P(Z > 1.25) = 0.2113.
+    assert np.mean((noisy == 0) | (noisy == 1)) == pytest.approx(0.2113, abs=0.01)
+
+
+def test_salt_and_pepper_fraction_and_ratio():
+    noisy = SaltAndPepperNoise(amount=0.2, salt_ratio=0.25).corrupt(X_HALF, random_state=0)
+    hit = noisy != 0.5
+    assert hit.mean() == pytest.approx(0.2, abs=0.005)
+    assert np.mean(noisy[hit] == 1.0) == pytest.approx(0.25, abs=0.01)
+    assert set(np.unique(noisy)) == {0.0, 0.5, 1.0}
+
+
+def test_salt_and_pepper_custom_values():
+    noisy = SaltAndPepperNoise(amount=1.0, salt_ratio=1.0, high=7.0).corrupt(X_HALF[:2])
+    assert np.all(noisy == 7.0)
+
+
+def test_masking_fraction():
+    noisy = MaskingNoise(fraction=0.3).corrupt(np.ones((400, 250)), random_state=0)
+    assert np.mean(noisy == 0) == pytest.approx(0.3, abs=0.005)
+    assert set(np.unique(noisy)) == {0.0, 1.0}
+    assert np.all(MaskingNoise(1.0, value=-1).corrupt(X_HALF[:2]) == -1)
+
+
+def test_compose_applies_in_order():
+    # Masking after salt-and-pepper: every value is then 0 or untouched-or-salted.
+    noisy = Compose([SaltAndPepperNoise(0.5), MaskingNoise(1.0)]).corrupt(X_HALF[:5])
+    assert np.all(noisy == 0)
+    noisy = Compose([MaskingNoise(1.0), GaussianNoise(0.1)]).corrupt(X_HALF, random_state=0)
+    assert noisy.std() == pytest.approx(0.1, rel=0.02)
+
+
+@pytest.mark.parametrize("corruption", ALL, ids=lambda c: type(c).__name__)
+def test_same_seed_same_noise_other_seed_other_noise(corruption):
+    a = corruption.corrupt(X_HALF, random_state=3)
+    np.testing.assert_array_equal(a, corruption.corrupt(X_HALF, random_state=3))
+    if not isinstance(corruption, IdentityCorruption):
+        assert not np.array_equal(a, corruption.corrupt(X_HALF, random_state=4))
+
+
+@pytest.mark.parametrize("corruption", ALL, ids=lambda c: type(c).__name__)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_kept_and_input_untouched(corruption, dtype):
+    X = X_HALF[:10].astype(dtype)
+    before = X.copy()
+    noisy = corruption.corrupt(X, random_state=0)
+    assert noisy.dtype == dtype and noisy.shape == X.shape
+    np.testing.assert_array_equal(X, before)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("corruption", ALL, ids=lambda c: type(c).__name__)
+def test_noise_is_generated_on_the_data_device(corruption, device):
+    X = torch.full((50, 20), 0.5, device=device)
+    noisy = corruption._corrupt_tensor(X, make_generator(0, device))
+    assert noisy.device == X.device
+    # A CPU generator cannot feed a CUDA tensor: this passing proves no host round trip.
+    assert noisy.shape == X.shape
+
+
+def test_standalone_numpy_matches_the_tensor_path():
+    X = X_HALF[:20]
+    via_numpy = GaussianNoise(0.2).corrupt(X, random_state=7)
+    from skdae._random import seed_from_random_state
+
+    generator = make_generator(seed_from_random_state(7), "cpu")
+    via_tensor = GaussianNoise(0.2)._corrupt_tensor(torch.from_numpy(X), generator).numpy()
+    np.testing.assert_array_equal(via_numpy, via_tensor)
+
+
+@pytest.mark.parametrize(
+    "corruption, match",
+    [
+        (GaussianNoise(std=-0.1), "'std' parameter of GaussianNoise"),
+        (GaussianNoise(clip=(0,)), r"clip must be a pair \(low, high\)"),
+        (GaussianNoise(clip=5), "'clip' parameter"),
+        (SaltAndPepperNoise(amount=1.5), "'amount' parameter"),
+        (SaltAndPepperNoise(salt_ratio=-1), "'salt_ratio' parameter"),
+        (MaskingNoise(fraction=2), "'fraction' parameter"),
+        (Compose([]), "at least one corruption"),
+        (Compose(["gaussian"]), "takes corruption objects"),
+        (Compose([MaskingNoise(-1)]), "'fraction' parameter"),
+    ],
+)
+def test_bad_parameters_are_refused(corruption, match):
+    with pytest.raises(ValueError, match=match):
+        corruption.corrupt(X_HALF[:2])
+
+
+def test_parameters_are_searchable():
+    noise = GaussianNoise(0.2, clip=(0, 1))
+    assert noise.get_params() == {"std": 0.2, "clip": (0, 1)}
+    assert noise.set_params(std=0.4).std == 0.4
+    copy = clone(noise)
+    assert copy is not noise and copy.get_params() == noise.get_params()
+    assert repr(noise) == "GaussianNoise(clip=(0, 1), std=0.4)"
+
+
+def test_aliases_make_fresh_objects():
+    assert isinstance(make_corruption("gaussian"), GaussianNoise)
+    assert isinstance(make_corruption("salt_and_pepper"), SaltAndPepperNoise)
+    assert isinstance(make_corruption("masking"), MaskingNoise)
+    assert isinstance(make_corruption("none"), IdentityCorruption)
+    assert isinstance(make_corruption(None), IdentityCorruption)
+    assert make_corruption("gaussian") is not make_corruption("gaussian")
+
+
+def test_a_subclass_must_implement_the_tensor_method():
+    class Incomplete(BaseCorruption):
+        pass
+
+    with pytest.raises(NotImplementedError, match="Incomplete must implement _corrupt_tensor"):
+        Incomplete().corrupt(X_HALF[:2])
