@@ -3,13 +3,9 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from skdae import DenoisingAutoencoder, GaussianNoise
+from fast_settings import DIGITS_NOISE
 
-# Tiny and fast settings for tests that only need a fitted model.
-FAST = dict(latent_dim=4, hidden_layer_sizes=(16,), max_iter=3, batch_size=32, random_state=0)
-
-# The setting under which learning is checked honestly on digits (about 3 s on 2 cores).
-DIGITS_NOISE = GaussianNoise(std=0.3, clip=(0, 1))
+from skdae import DenoisingAutoencoder
 
 
 @pytest.fixture(scope="session")

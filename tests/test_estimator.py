@@ -14,7 +14,7 @@ import skdae._estimator as estimator_module
 from skdae import DenoisingAutoencoder, GaussianNoise, IdentityCorruption, MaskingNoise
 from skdae.exceptions import DivergenceError, OvercompleteWarning
 
-from conftest import FAST
+from fast_settings import FAST
 
 # ------------------------------------------------------------------- learning
 

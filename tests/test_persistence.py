@@ -11,7 +11,7 @@ import torch
 from skdae import DenoisingAutoencoder
 from skdae.exceptions import DeviceWarning
 
-from conftest import FAST
+from fast_settings import FAST
 
 
 def _tensors_in(obj):

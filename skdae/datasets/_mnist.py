@@ -1,0 +1,236 @@
+"""MNIST: the official files with their checksums, download, and the sample fallback.
+
+Reading is :mod:`skdae.datasets._idx_dataset`'s job; this module only knows
+where MNIST lives, what its files must hash to, where to fetch them, and what
+to do when they are absent.
+"""
+
+import os
+import warnings
+
+from skdae.datasets._base import DATA_HOME_ENV, DEFAULT_DATA_HOME, get_data_home
+from skdae.datasets._descr import MNIST_DESCR
+from skdae.datasets._download import DownloadError, download_file
+from skdae.datasets._idx_dataset import (
+    IDX_FILES,
+    locate_files,
+    make_bunch,
+    missing_files_message,
+    read_parts,
+)
+from skdae.datasets._sample import (
+    SAMPLE_N_TEST,
+    SAMPLE_N_TRAIN,
+    SampleDataWarning,
+    load_mnist_sample,
+)
+
+# MD5 of the uncompressed official files (http://yann.lecun.com/exdb/mnist/).
+MNIST_MD5 = {
+    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+}
+# Public mirrors of the gzipped files, tried in order. The original site at
+# yann.lecun.com now often refuses downloads, so it is not listed.
+MNIST_MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+MNIST_FOLDER = "mnist"
+_FALLBACKS = ("error", "sample")
+
+
+def load_mnist(
+    *,
+    data_home=None,
+    return_X_y=False,
+    flatten=True,
+    as_float=True,
+    download=False,
+    verify=True,
+    fallback="error",
+):
+    """Load the MNIST handwritten digits with the official 60,000/10,000 split.
+
+    The four official files are read from ``<data_home>/mnist/``, gzipped
+    (``train-images-idx3-ubyte.gz``) or not (``train-images-idx3-ubyte``), and
+    checked against the official MD5 digests.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Folder that contains ``mnist/``. ``None`` uses the ``SKDAE_DATA``
+        environment variable, else ``~/skdae_data``; see :func:`get_data_home`.
+    return_X_y : bool, default=False
+        Return ``(X_train, y_train, X_test, y_test)`` instead of a Bunch.
+    flatten : bool, default=True
+        Return images as rows of 784 features. ``False`` keeps them as
+        ``(n_samples, 28, 28)``.
+    as_float : bool, default=True
+        Scale pixels to float32 in [0, 1] (``pixel / 255``). ``False`` keeps the
+        raw uint8 values.
+    download : bool, default=False
+        Fetch missing files from public mirrors into ``<data_home>/mnist/``
+        (about 11 MB). Each file is written atomically and verified before it
+        is kept. Progress is printed to stderr.
+    verify : bool, default=True
+        Check each file's MD5. ``False`` skips the check (about 0.1 s) and
+        loads files that are not the official ones.
+    fallback : {"error", "sample"}, default="error"
+        What to do when the files are missing (or ``download=True`` failed):
+        ``"error"`` raises; ``"sample"`` emits a :class:`SampleDataWarning` and
+        returns :func:`load_mnist_sample` instead. A damaged file is always
+        an error.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with the fields:
+
+        data : ndarray of shape (70000, 784) or (70000, 28, 28)
+            Training images followed by test images; float32 in [0, 1], or
+            uint8 if ``as_float=False``.
+        target : ndarray of shape (70000,), dtype int64
+            Digit labels 0-9 in the same order.
+        X_train, y_train, X_test, y_test : ndarray
+            The official split (60,000 and 10,000 rows), as views into
+            ``data`` and ``target``.
+        images : ndarray of shape (70000, 28, 28)
+            ``data`` viewed as images.
+        image_shape : tuple of int
+            ``(28, 28)``.
+        feature_names : list of str
+            ``"pixel_<row>_<col>"`` for each of the 784 columns.
+        target_names : ndarray of shape (10,)
+            The digits 0-9.
+        DESCR : str
+            Description of MNIST, with its attribution and license.
+        source : str
+            The folder the files were read from, or ``"bundled sample"``.
+        files : dict of str to pathlib.Path
+            The file read for each part: ``train_images``, ``train_labels``,
+            ``test_images``, ``test_labels`` (``sample`` for the sample).
+
+    (X_train, y_train, X_test, y_test) : tuple of ndarray
+        Returned instead when ``return_X_y`` is True.
+
+    Raises
+    ------
+    FileNotFoundError
+        If files are missing and ``fallback="error"``; the message lists the
+        files and the folder they belong in.
+    DownloadError
+        If ``download=True``, ``fallback="error"`` and no mirror delivered a
+        file with the official checksum.
+    ChecksumError
+        If ``verify=True`` and a file is not the official one.
+    IDXFormatError
+        If a file is not well-formed IDX (with ``verify=False``).
+    ValueError
+        If ``fallback`` is not ``"error"`` or ``"sample"``.
+
+    Warns
+    -----
+    SampleDataWarning
+        When ``fallback="sample"`` replaces missing files by the sample.
+
+    See Also
+    --------
+    load_mnist_sample : The small sample bundled with skdae.
+    load_idx_dataset : Fashion-MNIST, KMNIST and other sets in MNIST's format.
+    get_data_home : Where the data are looked for.
+
+    Examples
+    --------
+    With the four official files in ``$SKDAE_DATA/mnist/`` (or with
+    ``download=True``):
+
+    >>> from skdae.datasets import load_mnist
+    >>> X_train, y_train, X_test, y_test = load_mnist(return_X_y=True)  # doctest: +SKIP
+    >>> X_train.shape, X_test.shape  # doctest: +SKIP
+    ((60000, 784), (10000, 784))
+
+    Without them, ``fallback="sample"`` warns and uses the bundled sample:
+
+    >>> import tempfile, warnings
+    >>> from skdae.datasets import SampleDataWarning
+    >>> with tempfile.TemporaryDirectory() as empty, warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", SampleDataWarning)
+    ...     mnist = load_mnist(data_home=empty, fallback="sample")
+    >>> mnist.source, mnist.X_train.shape, mnist.X_test.shape
+    ('bundled sample', (2000, 784), (500, 784))
+    """
+    if fallback not in _FALLBACKS:
+        raise ValueError(f"fallback must be one of {_FALLBACKS}; got {fallback!r}.")
+    folder = get_data_home(data_home) / MNIST_FOLDER
+    try:
+        files = _obtain_files(folder, download=download, data_home=data_home)
+    except (FileNotFoundError, DownloadError) as exc:
+        if fallback == "error":
+            raise
+        warnings.warn(_fallback_message(folder, exc), SampleDataWarning, stacklevel=2)
+        return load_mnist_sample(return_X_y=return_X_y, flatten=flatten, as_float=as_float)
+
+    hint = (
+        "Delete it and call load_mnist(download=True) to fetch a fresh copy, or replace it "
+        "with the official file; verify=False loads it anyway."
+    )
+    parts = read_parts(files, MNIST_MD5 if verify else {}, hint=hint)
+    return make_bunch(
+        parts,
+        return_X_y=return_X_y,
+        flatten=flatten,
+        as_float=as_float,
+        descr=MNIST_DESCR,
+        source=str(folder),
+        files=files,
+    )
+
+
+def _obtain_files(folder, *, download, data_home):
+    """Return role -> path for the four files, downloading missing ones if asked."""
+    files = locate_files(folder)
+    missing = [role for role in IDX_FILES if role not in files]
+    if missing and download:
+        folder.mkdir(parents=True, exist_ok=True)
+        for role in missing:
+            name = f"{IDX_FILES[role]}.gz"
+            urls = [mirror + name for mirror in MNIST_MIRRORS]
+            files[role] = download_file(urls, folder / name, md5=MNIST_MD5[IDX_FILES[role]])
+        missing = []
+    if missing:
+        remedies = [
+            f"The data home was {_how_chosen(data_home)}.",
+            f"Either copy the files there, or set {DATA_HOME_ENV} (or pass data_home=...) to "
+            "the folder that contains mnist/,",
+            f"or call load_mnist(download=True) to fetch them from {MNIST_MIRRORS[0]}.",
+            "For an offline try, load_mnist_sample() or load_mnist(fallback='sample') uses the "
+            f"sample bundled with skdae ({SAMPLE_N_TRAIN:,} train + {SAMPLE_N_TEST:,} test "
+            "images).",
+        ]
+        names = [IDX_FILES[role] for role in missing]
+        raise FileNotFoundError(missing_files_message(folder, names, remedies=remedies))
+    return {role: files[role] for role in IDX_FILES}
+
+
+def _how_chosen(data_home):
+    """Say where the data home came from: the first thing to check when files are not found."""
+    if data_home is not None:
+        return "given by the data_home argument"
+    if os.environ.get(DATA_HOME_ENV):
+        return f"taken from {DATA_HOME_ENV}={os.environ[DATA_HOME_ENV]!r}"
+    return f"the default {DEFAULT_DATA_HOME} ({DATA_HOME_ENV} is not set)"
+
+
+def _fallback_message(folder, exc):
+    """The SampleDataWarning text: why, what is used instead, and how to get the full set."""
+    reason = str(exc).splitlines()[0].rstrip(".:")
+    return (
+        f"Full MNIST is not available ({reason}). Using the bundled sample of "
+        f"{SAMPLE_N_TRAIN:,} training and {SAMPLE_N_TEST:,} test images instead; results on "
+        "it are not comparable with published MNIST figures. To use the full set, put the "
+        f"four official files in {folder}/ (or set {DATA_HOME_ENV} to the folder that "
+        "contains mnist/), or pass download=True."
+    )
