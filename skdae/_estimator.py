@@ -17,6 +17,7 @@ from skdae._network import (
     as_cpu_state,
     build_autoencoder,
     copy_state,
+    format_summary,
     load_state,
     summarize,
 )
@@ -595,8 +596,8 @@ or None, default='gaussian'
         Returns
         -------
         summary : str
-            One line per dense layer (``DENSE 784 -> 256 [ReLU], 200960 parameters``),
-            then the total number of parameters.
+            A table with one row per dense layer (``DENSE 784 -> 256 [ReLU]``, the
+            shapes of its weights and biases, its parameter count) and the total.
 
         Examples
         --------
@@ -605,16 +606,15 @@ or None, default='gaussian'
         >>> X = np.random.RandomState(0).rand(10, 8)
         >>> dae = DenoisingAutoencoder(latent_dim=2, hidden_layer_sizes=(4,), max_iter=1)
         >>> print(dae.fit(X).summary())
-        DENSE 8 -> 4 [ReLU], 36 parameters
-        DENSE 4 -> 2 [ReLU], 10 parameters
-        DENSE 2 -> 4 [ReLU], 12 parameters
-        DENSE 4 -> 8 [Sigmoid], 40 parameters
-        Total: 98 parameters
+        part     layer                   weights  biases  parameters
+        encoder  DENSE 8 -> 4 [ReLU]     (4, 8)   (4,)            36
+        encoder  DENSE 4 -> 2 [ReLU]     (2, 4)   (2,)            10
+        decoder  DENSE 2 -> 4 [ReLU]     (4, 2)   (4,)            12
+        decoder  DENSE 4 -> 8 [Sigmoid]  (8, 4)   (8,)            40
+        total                                                     98
         """
         check_is_fitted(self)
-        rows = summarize(self.module_)
-        total = sum(row.n_parameters for row in rows)
-        return "\n".join([*map(str, rows), f"Total: {total} parameters"])
+        return format_summary(summarize(self.module_))
 
     def _run_in_batches(self, fn, X, n_out):
         """Apply ``fn`` chunk by chunk: numpy in, numpy out, no autograd, flat memory."""

@@ -81,11 +81,12 @@ class LayerSummary:
     bias_shape: tuple
     n_parameters: int
 
+    @property
+    def label(self):
+        return f"DENSE {self.n_in} -> {self.n_out} [{self.activation}]"
+
     def __str__(self):
-        return (
-            f"DENSE {self.n_in} -> {self.n_out} [{self.activation}], "
-            f"{self.n_parameters} parameters"
-        )
+        return f"{self.label}, {self.n_parameters} parameters"
 
 
 def summarize(module):
@@ -111,6 +112,22 @@ def summarize(module):
                 )
             )
     return rows
+
+
+def format_summary(rows):
+    """The layer table printed by ``DenoisingAutoencoder.summary`` and ``skdae summary``."""
+    table = [("part", "layer", "weights", "biases", "parameters")]
+    table += [
+        (r.part, r.label, str(r.weight_shape), str(r.bias_shape), str(r.n_parameters))
+        for r in rows
+    ]
+    table.append(("total", "", "", "", str(sum(r.n_parameters for r in rows))))
+    widths = [max(len(row[i]) for row in table) for i in range(5)]
+    lines = [
+        "  ".join([*(row[i].ljust(widths[i]) for i in range(4)), row[4].rjust(widths[4])])
+        for row in table
+    ]
+    return "\n".join(lines)
 
 
 def _activation_name(layer):

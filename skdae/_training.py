@@ -140,12 +140,15 @@ class ProgressPrinter:
         self._epoch_started = time.perf_counter()
 
     def batch_done(self, n_done, n_total):
+        stream = sys.stderr
+        # Redrawn in place only where a person watches; in logs it would be noise.
+        if not stream.isatty():
+            return
         now = time.perf_counter()
         # Redrawing every batch would cost more than the batch on small networks.
         if n_done < n_total and now - self._last_draw < 0.2:
             return
         self._last_draw = now
-        stream = sys.stderr
         stream.write(f"\r  {n_done}/{n_total} samples ({100 * n_done / n_total:3.0f}%)")
         if n_done == n_total:
             stream.write("\r" + " " * 40 + "\r")

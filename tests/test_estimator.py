@@ -2,6 +2,7 @@
 
 import math
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -86,8 +87,8 @@ def test_loss_auto_picks_bce_for_unit_range_and_mse_otherwise(small_X):
 def test_defaults_build_the_reference_network():
     X = np.random.RandomState(0).rand(8, 784).astype(np.float32)
     dae = DenoisingAutoencoder(max_iter=1, random_state=0).fit(X)
-    lines = dae.summary().splitlines()
-    assert [re.match(r"DENSE (\d+ -> \d+ \[\w+\])", line).group(1) for line in lines[:-1]] == [
+    lines = dae.summary().splitlines()[1:-1]
+    assert [re.search(r"DENSE (\d+ -> \d+ \[\w+\])", line).group(1) for line in lines] == [
         "784 -> 256 [ReLU]",
         "256 -> 128 [ReLU]",
         "128 -> 64 [ReLU]",
@@ -295,11 +296,17 @@ def test_verbose_prints_one_line_per_epoch(small_X, capsys):
     assert re.fullmatch(r"epoch 1/3  loss \d\.\d{6}  val_loss \d\.\d{6}  \d+\.\d\ds", lines[0])
 
 
-def test_verbose_2_shows_live_progress_on_stderr(small_X, capsys):
+def test_verbose_2_shows_live_progress_on_a_terminal(small_X, capsys, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     DenoisingAutoencoder(**FAST, verbose=2).fit(small_X)
     captured = capsys.readouterr()
-    assert "60/60 samples (100%)" in captured.err
+    assert "\r  60/60 samples (100%)" in captured.err
     assert len(captured.out.splitlines()) == 3
+
+
+def test_verbose_2_keeps_logs_clean(small_X, capsys):
+    DenoisingAutoencoder(**FAST, verbose=2).fit(small_X)
+    assert capsys.readouterr().err == ""
 
 
 # ---------------------------------------------------------------- bad input

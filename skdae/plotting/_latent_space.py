@@ -99,9 +99,8 @@ class LatentSpaceDisplay:
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 5))
         embedding = np.asarray(self.embedding)
-        self.scatter_ = ax.scatter(
-            embedding[:, 0], embedding[:, 1], c=self.labels, cmap="tab10", s=6, alpha=0.7
-        )
+        colours = {} if self.labels is None else {"c": self.labels, "cmap": "tab10"}
+        self.scatter_ = ax.scatter(embedding[:, 0], embedding[:, 1], s=6, alpha=0.7, **colours)
         if self.labels is not None:
             ax.legend(*self.scatter_.legend_elements(), title="label", loc="best", fontsize=7)
         ax.set(title=self.title, xlabel="component 1", ylabel="component 2")

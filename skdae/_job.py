@@ -1,0 +1,322 @@
+"""The main job: train a DAE, measure it, and write the model, metrics, figures and report.
+
+``cli.py`` parses arguments and calls these functions; everything here is plain Python
+that a notebook can call too.
+"""
+
+import json
+import platform
+import time
+import warnings
+from pathlib import Path
+
+import joblib
+import numpy as np
+import sklearn
+import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skdae._estimator import DenoisingAutoencoder
+from skdae._io import read_array
+from skdae._network import count_parameters
+from skdae._noise_spec import parse_noise_spec
+from skdae._version import __version__
+from skdae.datasets import SampleDataWarning, load_mnist
+from skdae.metrics import denoising_report
+
+MODEL_FILE = "model.joblib"
+METRICS_FILE = "metrics.json"
+REPORT_FILE = "report.md"
+
+
+def load_job_data(data="mnist", *, data_home=None, test_size=0.2, random_state=0, log=print):
+    """Return a dict with X_train, X_test, y_train, y_test (or None), image_shape, source.
+
+    ``data`` is ``"mnist"`` (full MNIST from the data home, else the bundled sample, said
+    loudly) or a path to a .npy / .csv / .png / IDX file, split ``test_size`` at random.
+    """
+    if data == "mnist":
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SampleDataWarning)
+            mnist = load_mnist(data_home=data_home, fallback="sample")
+        used_sample = any(issubclass(w.category, SampleDataWarning) for w in caught)
+        for warning in caught:
+            log(f"WARNING: {warning.message}")
+        return {
+            "X_train": mnist.X_train,
+            "X_test": mnist.X_test,
+            "y_train": mnist.y_train,
+            "y_test": mnist.y_test,
+            "image_shape": tuple(mnist.image_shape),
+            "source": "MNIST bundled sample" if used_sample else f"MNIST from {mnist.source}",
+            "sample": used_sample,
+        }
+    X, image_shape = read_array(data)
+    if image_shape is None:
+        side = int(round(np.sqrt(X.shape[1])))
+        image_shape = (side, side) if side * side == X.shape[1] else None
+    if len(X) < 2:
+        raise ValueError(f"{data} holds {len(X)} row(s); training needs at least 2.")
+    X_train, X_test = train_test_split(X, test_size=test_size, random_state=random_state)
+    return {
+        "X_train": X_train,
+        "X_test": X_test,
+        "y_train": None,
+        "y_test": None,
+        "image_shape": image_shape,
+        "source": str(data),
+        "sample": False,
+    }
+
+
+def make_job_noise(spec, X):
+    """The corruption named by ``spec``; Gaussian noise is clipped when X lies in [0, 1]."""
+    unit_range = float(np.min(X)) >= 0 and float(np.max(X)) <= 1
+    return parse_noise_spec(spec, clip=(0.0, 1.0) if unit_range else None)
+
+
+def train_job(
+    *,
+    data="mnist",
+    data_home=None,
+    noise="gaussian:0.4",
+    latent_dim=64,
+    hidden_layer_sizes=(256, 128),
+    max_iter=50,
+    batch_size=128,
+    learning_rate_init=1e-3,
+    validation_fraction=0.1,
+    n_iter_no_change=None,
+    device="auto",
+    random_state=0,
+    output="skdae_output",
+    n_images=10,
+    classify=True,
+    figures=True,
+    verbose=2,
+    log=print,
+):
+    """Train on ``data``, evaluate on its test part, write everything into ``output``.
+
+    Returns the metrics dictionary that is also written to ``metrics.json``.
+    """
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    dataset = load_job_data(data, data_home=data_home, random_state=random_state, log=log)
+    X_train, X_test = dataset["X_train"], dataset["X_test"]
+    corruption = make_job_noise(noise, X_train)
+    log(
+        f"Training on {len(X_train):,} x {X_train.shape[1]} ({dataset['source']}), "
+        f"noise {noise}, {max_iter} epochs."
+    )
+    dae = DenoisingAutoencoder(
+        latent_dim=latent_dim,
+        hidden_layer_sizes=tuple(hidden_layer_sizes),
+        corruption=corruption,
+        max_iter=max_iter,
+        batch_size=batch_size,
+        learning_rate_init=learning_rate_init,
+        # The held-out part gives the validation curve; without a patience the run
+        # goes all max_iter epochs and keeps the best validation epoch.
+        early_stopping=True,
+        validation_fraction=validation_fraction,
+        n_iter_no_change=n_iter_no_change or max_iter,
+        device=device,
+        random_state=random_state,
+        verbose=verbose,
+    )
+    started = time.perf_counter()
+    dae.fit(X_train)
+    fit_seconds = time.perf_counter() - started
+
+    metrics = evaluate_model(dae, X_test, noise, random_state=random_state)
+    metrics["data"] = {
+        "source": dataset["source"],
+        "bundled_sample": dataset["sample"],
+        "n_train": len(X_train),
+        "n_test": len(X_test),
+        "n_features": int(X_train.shape[1]),
+    }
+    metrics["model"] = {
+        "latent_dim": latent_dim,
+        "hidden_layer_sizes": list(hidden_layer_sizes),
+        "loss": dae.loss_,
+        "n_parameters": count_parameters(dae.module_),
+        "device": str(dae.device_),
+    }
+    metrics["training"] = {
+        "epochs": dae.n_iter_,
+        "best_epoch": dae.best_epoch_,
+        "batch_size": batch_size,
+        "learning_rate_init": learning_rate_init,
+        "fit_seconds": fit_seconds,
+        "median_epoch_seconds": float(np.median(dae.epoch_times_)),
+        "loss_curve": dae.loss_curve_,
+        "validation_loss_curve": [-s for s in dae.validation_scores_],
+    }
+    if classify and dataset["y_train"] is not None:
+        metrics["classification"] = classify_codes(
+            dae, dataset, corruption, random_state=random_state, log=log
+        )
+    metrics["versions"] = _versions()
+
+    joblib.dump(dae, output / MODEL_FILE)
+    written = [MODEL_FILE, METRICS_FILE]
+    if figures:
+        written += write_figures(dae, dataset, corruption, output, n_images=n_images, log=log)
+    written.append(REPORT_FILE)
+    metrics["files"] = written
+    _write_json(output / METRICS_FILE, metrics)
+    (output / REPORT_FILE).write_text(render_report(metrics, written))
+    test = metrics["test"]
+    log(
+        f"Test PSNR {test['noisy_psnr']:.2f} dB noisy -> {test['denoised_psnr']:.2f} dB "
+        f"denoised (MSE {test['noisy_mse']:.4f} -> {test['denoised_mse']:.4f})."
+    )
+    log(f"Wrote {', '.join(written)} to {output}/")
+    return metrics
+
+
+def evaluate_model(dae, X_test, noise, *, random_state=0):
+    """Corrupt ``X_test`` once with a fixed seed, denoise it, and measure MSE and PSNR."""
+    corruption = make_job_noise(noise, X_test)
+    X_noisy = corruption.corrupt(X_test, random_state=random_state)
+    started = time.perf_counter()
+    X_denoised = dae.predict(X_noisy)
+    seconds = time.perf_counter() - started
+    report = denoising_report(X_test, X_noisy, X_denoised)
+    report["predict_rows_per_second"] = len(X_test) / seconds if seconds > 0 else None
+    return {"noise": noise, "test": report}
+
+
+def classify_codes(dae, dataset, corruption, *, random_state=0, log=print):
+    """Accuracy of logistic regression on the DAE's codes, clean and noisy test sets."""
+    log("Fitting LogisticRegression on the codes ...")
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300))
+    started = time.perf_counter()
+    clf.fit(dae.transform(dataset["X_train"]), dataset["y_train"])
+    X_noisy = corruption.corrupt(dataset["X_test"], random_state=random_state)
+    return {
+        "model": "StandardScaler + LogisticRegression(max_iter=300) on the codes",
+        "accuracy_clean_test": float(clf.score(dae.transform(dataset["X_test"]), dataset["y_test"])),
+        "accuracy_noisy_test": float(clf.score(dae.transform(X_noisy), dataset["y_test"])),
+        "fit_seconds": time.perf_counter() - started,
+    }
+
+
+def write_figures(dae, dataset, corruption, output, *, n_images=10, log=print):
+    """Write the four figures; return their file names (none without matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("matplotlib is not installed: no figures (pip install 'skdae[plot]').")
+        return []
+    from skdae.plotting import (
+        CorruptionDisplay,
+        LatentSpaceDisplay,
+        LossCurveDisplay,
+        ReconstructionDisplay,
+    )
+
+    X_test, shape = dataset["X_test"], dataset["image_shape"]
+    written = []
+
+    def save(display, name):
+        display.figure_.tight_layout()
+        display.figure_.savefig(output / name, dpi=100)
+        plt.close(display.figure_)
+        written.append(name)
+
+    save(LossCurveDisplay.from_estimator(dae), "loss_curves.png")
+    if shape is None:
+        log("The samples are not square images: image figures skipped.")
+    else:
+        save(
+            ReconstructionDisplay.from_estimator(
+                dae, X_test, corruption, n_images=n_images, image_shape=shape
+            ),
+            "reconstructions.png",
+        )
+        others = {
+            "gaussian 0.4": parse_noise_spec("gaussian:0.4", clip=(0.0, 1.0)),
+            "salt & pepper 0.2": parse_noise_spec("salt_and_pepper:0.2"),
+            "masking 0.4": parse_noise_spec("masking:0.4"),
+        }
+        save(
+            CorruptionDisplay.from_corruptions(
+                X_test, others, estimator=dae, n_images=n_images, image_shape=shape
+            ),
+            "corruption_types.png",
+        )
+    rows = slice(0, 2000)
+    labels = None if dataset["y_test"] is None else dataset["y_test"][rows]
+    save(LatentSpaceDisplay.from_estimator(dae, X_test[rows], labels), "latent_space.png")
+    return written
+
+
+def render_report(metrics, files):
+    """A short Markdown report that embeds the figures."""
+    test, training, data = metrics["test"], metrics["training"], metrics["data"]
+    lines = [
+        "# skdae training report",
+        "",
+        f"Data: {data['source']} ({data['n_train']:,} training and {data['n_test']:,} test "
+        f"samples of {data['n_features']} features).",
+    ]
+    if data["bundled_sample"]:
+        lines += [
+            "",
+            "**This run used the small MNIST sample bundled with skdae, not the full data "
+            "set.** Put the official files in `$SKDAE_DATA/mnist/` for comparable figures.",
+        ]
+    lines += [
+        "",
+        f"Model: {metrics['model']['n_parameters']:,} parameters, latent_dim "
+        f"{metrics['model']['latent_dim']}, hidden {metrics['model']['hidden_layer_sizes']}, "
+        f"loss {metrics['model']['loss']}, on {metrics['model']['device']}.",
+        f"Training: {training['epochs']} epochs in {training['fit_seconds']:.1f} s "
+        f"({training['median_epoch_seconds']:.2f} s per epoch), best validation epoch "
+        f"{training['best_epoch']}.",
+        "",
+        f"| test set, noise `{metrics['noise']}` | MSE | PSNR (dB) |",
+        "|---|---|---|",
+        f"| noisy input | {test['noisy_mse']:.4f} | {test['noisy_psnr']:.2f} |",
+        f"| denoised | {test['denoised_mse']:.4f} | {test['denoised_psnr']:.2f} |",
+    ]
+    if "classification" in metrics:
+        c = metrics["classification"]
+        lines += [
+            "",
+            f"Classification ({c['model']}): accuracy {c['accuracy_clean_test']:.4f} on the "
+            f"clean test set, {c['accuracy_noisy_test']:.4f} on the noisy one.",
+        ]
+    captions = {
+        "reconstructions.png": "Original, noisy and denoised test images",
+        "loss_curves.png": "Training and validation loss",
+        "corruption_types.png": "Other corruptions, and what the model makes of them",
+        "latent_space.png": "Latent codes of test samples",
+    }
+    for name in files:
+        if name in captions:
+            lines += ["", f"## {captions[name]}", "", f"![{captions[name]}]({name})"]
+    return "\n".join(lines) + "\n"
+
+
+def _versions():
+    return {
+        "skdae": __version__,
+        "torch": torch.__version__,
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def _write_json(path, payload):
+    path.write_text(json.dumps(payload, indent=2, allow_nan=True) + "\n")

@@ -1,0 +1,237 @@
+"""The ``skdae`` command: parse arguments, call the library, return an exit code.
+
+Exit codes: 0 success; 1 the work itself failed (e.g. training diverged); 2 bad usage
+or bad input (unknown option, missing or corrupt file, data of the wrong width);
+130 interrupted.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import joblib
+
+from skdae._estimator import DenoisingAutoencoder
+from skdae._io import FORMATS, DataFileError, data_format, read_array, write_array
+from skdae._job import evaluate_model, load_job_data, train_job
+from skdae._noise_spec import NOISE_SPEC_HELP
+from skdae._version import __version__
+from skdae.datasets import ChecksumError, IDXFormatError
+from skdae.exceptions import DivergenceError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed without a traceback, exit code 2."""
+
+
+def main(argv=None):
+    """Run the command line; return the exit code."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except (UsageError, DataFileError, ChecksumError, IDXFormatError, FileNotFoundError) as exc:
+        print(f"skdae {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DivergenceError as exc:
+        print(f"skdae {args.command}: training failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"skdae {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _build_parser():
+    parser = argparse.ArgumentParser(
+        prog="skdae", description="Denoising autoencoders for scikit-learn, on PyTorch."
+    )
+    parser.add_argument("--version", action="version", version=f"skdae {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser(
+        "train",
+        help="train a DAE (MNIST by default) and write model, metrics, figures, report",
+        description="Train a denoising autoencoder and write model.joblib, metrics.json, "
+        "figures and report.md into the output folder.",
+    )
+    _add_data_arguments(train)
+    train.add_argument("--noise", default="gaussian:0.4", help=f"{NOISE_SPEC_HELP}; default %(default)s")
+    train.add_argument("--latent-dim", type=_positive_int, default=64, help="code width (default %(default)s)")
+    train.add_argument("--hidden", type=_sizes, default=(256, 128), help="encoder hidden widths, e.g. 256,128")
+    train.add_argument("--epochs", type=_positive_int, default=50, help="default %(default)s")
+    train.add_argument("--batch-size", type=_positive_int, default=128, help="default %(default)s")
+    train.add_argument("--learning-rate", type=float, default=1e-3, help="default %(default)s")
+    train.add_argument("--validation-fraction", type=float, default=0.1, help="held out for the validation curve (default %(default)s)")
+    train.add_argument("--patience", type=_positive_int, default=None, help="stop after this many epochs without validation improvement (default: never stop early)")
+    train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default %(default)s)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
+    train.add_argument("--output", "-o", default="skdae_output", help="output folder (default %(default)s)")
+    train.add_argument("--n-images", type=_positive_int, default=10, help="digits in the figures (default %(default)s)")
+    train.add_argument("--no-classify", action="store_true", help="skip logistic regression on the codes")
+    train.add_argument("--no-figures", action="store_true", help="write no figures")
+    train.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+    train.set_defaults(handler=_train)
+
+    denoise = commands.add_parser(
+        "denoise",
+        help="denoise a file with a trained model",
+        description=f"Denoise INPUT with MODEL and write OUTPUT. Formats: {', '.join(FORMATS)}; "
+        "the output format follows OUTPUT's extension.",
+    )
+    denoise.add_argument("model", help="a model.joblib written by 'skdae train'")
+    denoise.add_argument("input", help="noisy data")
+    denoise.add_argument("output", help="where to write the denoised data")
+    denoise.set_defaults(handler=_denoise)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="measure a trained model's denoising on a data set",
+        description="Corrupt the test part of the data with a fixed seed, denoise it, and "
+        "print MSE and PSNR as JSON.",
+    )
+    evaluate.add_argument("model", help="a model.joblib written by 'skdae train'")
+    _add_data_arguments(evaluate)
+    evaluate.add_argument("--noise", default="gaussian:0.4", help=f"{NOISE_SPEC_HELP}; default %(default)s")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the noise (default %(default)s)")
+    evaluate.add_argument("--output", "-o", default=None, help="also write the JSON to this file")
+    evaluate.set_defaults(handler=_evaluate)
+
+    summary = commands.add_parser("summary", help="print a model's layers and parameter counts")
+    summary.add_argument("model", help="a model.joblib written by 'skdae train'")
+    summary.set_defaults(handler=_summary)
+    return parser
+
+
+def _add_data_arguments(parser):
+    parser.add_argument(
+        "--data",
+        default="mnist",
+        help="'mnist' (full MNIST from the data home, else the bundled sample) or a "
+        f"{', '.join(FORMATS)} file (default %(default)s)",
+    )
+    parser.add_argument("--data-home", default=None, help="folder that contains mnist/ (default: $SKDAE_DATA, else ~/skdae_data)")
+
+
+def _train(args):
+    try:
+        train_job(
+            data=args.data,
+            data_home=args.data_home,
+            noise=args.noise,
+            latent_dim=args.latent_dim,
+            hidden_layer_sizes=args.hidden,
+            max_iter=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate_init=args.learning_rate,
+            validation_fraction=args.validation_fraction,
+            n_iter_no_change=args.patience,
+            device=args.device,
+            random_state=args.seed,
+            output=args.output,
+            n_images=args.n_images,
+            classify=not args.no_classify,
+            figures=not args.no_figures,
+            verbose=0 if args.quiet else 2,
+            log=(lambda *a: None) if args.quiet else print,
+        )
+    except (ValueError, TypeError) as exc:
+        if isinstance(exc, DivergenceError):
+            raise
+        raise UsageError(str(exc)) from exc
+    return EXIT_OK
+
+
+def _denoise(args):
+    data_format(args.output)  # an unknown output format fails before any work is done
+    model = load_model(args.model)
+    X, image_shape = read_array(args.input)
+    X_denoised = _predict(model, X, args.input)
+    write_array(args.output, X_denoised, image_shape=image_shape)
+    print(f"Denoised {len(X)} row(s) of {args.input} into {args.output}")
+    return EXIT_OK
+
+
+def _evaluate(args):
+    model = load_model(args.model)
+    dataset = load_job_data(
+        args.data, data_home=args.data_home, random_state=args.seed, log=_print_to_stderr
+    )
+    X_test = dataset["X_test"]
+    _check_width(model, X_test, args.data)
+    try:
+        metrics = evaluate_model(model, X_test, args.noise, random_state=args.seed)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    metrics["data"] = {"source": dataset["source"], "n_test": len(X_test)}
+    text = json.dumps(metrics, indent=2)
+    print(text)
+    if args.output:
+        Path(args.output).write_text(text + "\n")
+    return EXIT_OK
+
+
+def _summary(args):
+    print(load_model(args.model).summary())
+    return EXIT_OK
+
+
+def _print_to_stderr(message):
+    # stdout carries the JSON result; notes go beside it.
+    print(message, file=sys.stderr)
+
+
+def load_model(path):
+    """Load a fitted DenoisingAutoencoder, or raise UsageError saying what is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"model file {path} does not exist; train one with 'skdae train'.")
+    try:
+        model = joblib.load(path)
+    except Exception as exc:  # joblib/pickle raise many types for a damaged file
+        raise UsageError(
+            f"could not read {path} as a model file ({type(exc).__name__}: {exc}); "
+            "is it a model.joblib written by 'skdae train'?"
+        ) from exc
+    if not isinstance(model, DenoisingAutoencoder) or not hasattr(model, "module_"):
+        raise UsageError(f"{path} does not hold a fitted DenoisingAutoencoder.")
+    return model
+
+
+def _check_width(model, X, source):
+    if X.shape[1] != model.n_features_in_:
+        raise UsageError(
+            f"the model expects {model.n_features_in_} features per sample but {source} has "
+            f"{X.shape[1]}; use a model trained on data of this size."
+        )
+
+
+def _predict(model, X, source):
+    _check_width(model, X, source)
+    try:
+        return model.predict(X)
+    except ValueError as exc:
+        raise UsageError(f"{source}: {exc}") from exc
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _sizes(text):
+    try:
+        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected widths like 256,128, got {text!r}") from None
+    if any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"widths must be positive, got {text!r}")
+    return sizes
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""The `skdae` command end to end: files written, formats, errors and exit codes."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from skdae.cli import main
+
+PIL = pytest.importorskip("PIL.Image")
+pytest.importorskip("matplotlib")
+
+def _image_size(path):
+    with PIL.open(path) as image:
+        return image.size, image.mode
+
+
+TINY = ["--epochs", "2", "--hidden", "32", "--latent-dim", "8", "--n-images", "4", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One tiny training run on the bundled sample (the data home is empty)."""
+    root = tmp_path_factory.mktemp("cli")
+    out = root / "out"
+    code = main(["train", "--data-home", str(root / "empty"), "--output", str(out), *TINY])
+    assert code == 0
+    return out
+
+
+def test_train_writes_every_output(trained):
+    names = {p.name for p in trained.iterdir()}
+    assert names == {
+        "model.joblib",
+        "metrics.json",
+        "report.md",
+        "loss_curves.png",
+        "reconstructions.png",
+        "corruption_types.png",
+        "latent_space.png",
+    }
+    assert all((trained / name).stat().st_size > 0 for name in names)
+
+
+def test_figures_have_the_expected_sizes(trained):
+    # 100 dpi: a 4-column grid of 1.2-inch cells is 480 px wide; loss curves 6 x 4 in.
+    assert _image_size(trained / "reconstructions.png")[0] == (480, 390)
+    assert _image_size(trained / "loss_curves.png")[0] == (600, 400)
+    (width, height), _ = _image_size(trained / "corruption_types.png")
+    assert width == 480 and height > 390  # 7 rows: original + 3 x (noisy, denoised)
+
+
+def test_metrics_json_reports_the_run(trained):
+    metrics = json.loads((trained / "metrics.json").read_text())
+    assert metrics["data"]["bundled_sample"] is True
+    assert metrics["data"]["n_train"] == 2000 and metrics["data"]["n_test"] == 500
+    assert metrics["training"]["epochs"] == 2
+    assert len(metrics["training"]["loss_curve"]) == 2
+    assert len(metrics["training"]["validation_loss_curve"]) == 2
+    test = metrics["test"]
+    assert test["noisy_psnr"] == pytest.approx(10 * np.log10(1 / test["noisy_mse"]))
+    assert 0 <= metrics["classification"]["accuracy_clean_test"] <= 1
+    assert metrics["model"]["n_parameters"] == 784 * 32 + 32 + 32 * 8 + 8 + 8 * 32 + 32 + 32 * 784 + 784
+    assert set(metrics["versions"]) >= {"skdae", "torch", "scikit-learn"}
+
+
+def test_report_embeds_figures_and_says_it_used_the_sample(trained):
+    report = (trained / "report.md").read_text()
+    assert "![Original, noisy and denoised test images](reconstructions.png)" in report
+    assert "bundled with skdae, not the full data set" in report
+    assert "| denoised |" in report
+
+
+def test_summary_prints_the_layer_table(trained, capsys):
+    assert main(["summary", str(trained / "model.joblib")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["part", "layer", "weights", "biases", "parameters"]
+    assert "DENSE 784 -> 32 [ReLU]" in out[1] and "(32, 784)" in out[1]
+    assert out[-1].split() == ["total", "51544"]
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".csv"])
+def test_denoise_keeps_the_format(trained, tmp_path, suffix):
+    X = np.random.RandomState(0).rand(3, 784)
+    source, target = tmp_path / f"in{suffix}", tmp_path / f"out{suffix}"
+    if suffix == ".npy":
+        np.save(source, X)
+    else:
+        np.savetxt(source, X, delimiter=",")
+    assert main(["denoise", str(trained / "model.joblib"), str(source), str(target)]) == 0
+    result = np.load(target) if suffix == ".npy" else np.loadtxt(target, delimiter=",")
+    assert result.shape == (3, 784) and 0 <= result.min() and result.max() <= 1
+
+
+def test_denoise_png(trained, tmp_path):
+    pixels = (np.random.RandomState(0).rand(28, 28) * 255).astype(np.uint8)
+    PIL.fromarray(pixels).save(tmp_path / "digit.png")
+    code = main(["denoise", str(trained / "model.joblib"), str(tmp_path / "digit.png"),
+                 str(tmp_path / "clean.png")])
+    assert code == 0
+    assert _image_size(tmp_path / "clean.png") == ((28, 28), "L")
+
+
+def test_evaluate_prints_metrics(trained, tmp_path, capsys):
+    out = tmp_path / "eval.json"
+    code = main(["evaluate", str(trained / "model.joblib"), "--data-home", str(tmp_path),
+                 "--noise", "masking:0.3", "--output", str(out)])
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads(out.read_text())
+    assert printed["noise"] == "masking:0.3" and printed["data"]["n_test"] == 500
+
+
+def test_train_on_a_users_npy_file(tmp_path):
+    X = np.random.RandomState(0).rand(50, 20)
+    np.save(tmp_path / "mine.npy", X)
+    code = main(["train", "--data", str(tmp_path / "mine.npy"), "--output", str(tmp_path / "o"),
+                 "--epochs", "1", "--hidden", "8", "--latent-dim", "3", "--quiet"])
+    assert code == 0
+    metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert metrics["data"] == {
+        "source": str(tmp_path / "mine.npy"), "bundled_sample": False,
+        "n_train": 40, "n_test": 10, "n_features": 20,
+    }
+    assert "classification" not in metrics  # no labels
+    # 20 features are no square image: only the loss and latent figures.
+    assert "reconstructions.png" not in metrics["files"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["summary", "{tmp}/missing.joblib"], "does not exist; train one with 'skdae train'"),
+        (["summary", "{tmp}/garbage.joblib"], "could not read"),
+        (["summary", "{tmp}/array.joblib"], "does not hold a fitted DenoisingAutoencoder"),
+        (["denoise", "{model}", "{tmp}/narrow.npy", "{tmp}/o.npy"], "expects 784 features"),
+        (["denoise", "{model}", "{tmp}/nothing.npy", "{tmp}/o.npy"], "does not exist"),
+        (["denoise", "{model}", "{tmp}/narrow.npy", "{tmp}/o.txt"], "Cannot tell the format"),
+        (["train", "--noise", "blur:1", "--data-home", "{tmp}"], "Unknown noise 'blur'"),
+        (["train", "--noise", "gaussian:-1", "--data-home", "{tmp}"], "'std' parameter"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(trained, tmp_path, capsys, args, message):
+    (tmp_path / "garbage.joblib").write_bytes(b"not a pickle at all")
+    import joblib
+
+    joblib.dump(np.zeros(3), tmp_path / "array.joblib")
+    np.save(tmp_path / "narrow.npy", np.zeros((2, 10)))
+    filled = [a.format(tmp=tmp_path, model=trained / "model.joblib") for a in args]
+    assert main([*filled, "--quiet"] if filled[0] == "train" else filled) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_divergence_exits_1(tmp_path, capsys):
+    np.save(tmp_path / "huge.npy", np.random.RandomState(0).rand(40, 9) * 1e25)
+    code = main(["train", "--data", str(tmp_path / "huge.npy"), "--output", str(tmp_path / "o"),
+                 "--epochs", "2", "--hidden", "4", "--latent-dim", "2", "--quiet"])
+    assert code == 1
+    assert "diverged at epoch 1" in capsys.readouterr().err
+
+
+def test_the_installed_command_and_argparse_errors():
+    """The console script exists; unknown options exit 2 (argparse's convention)."""
+    ok = subprocess.run([sys.executable, "-m", "skdae.cli", "--version"], capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout.startswith("skdae ")
+    bad = subprocess.run([sys.executable, "-m", "skdae.cli", "train", "--bogus"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "unrecognized arguments: --bogus" in bad.stderr
