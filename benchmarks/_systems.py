@@ -1,0 +1,216 @@
+"""One function per benchmarked system. Each runs in its own process (see bench_mnist.py)
+and returns a dict of results; the protocol lives in _protocol.py.
+
+Iterative systems report, per epoch, the training seconds (evaluation excluded) and the
+test PSNR, so the time to reach a PSNR target can be read off afterwards.
+"""
+
+import time
+
+import numpy as np
+
+from _protocol import TRAIN_NOISE_SEED, add_noise, mse, psnr
+
+# The reference network of the Keras tutorial.
+HIDDEN = (256, 128)
+LATENT = 64
+BATCH = 128
+
+
+def _result(name, data, denoised, **extra):
+    return {
+        "system": name,
+        "test_mse": mse(data["X_test"], denoised),
+        "test_psnr": psnr(data["X_test"], denoised),
+        **extra,
+    }
+
+
+def run_skdae(data, *, epochs, preset="default", keep_codes=False):
+    """skdae's DenoisingAutoencoder, one partial_fit per epoch (identical to fit)."""
+    from skdae import DenoisingAutoencoder, GaussianNoise
+    from skdae.presets import get_preset
+
+    params = dict(get_preset(preset), corruption=GaussianNoise(0.4, clip=(0, 1)), random_state=0)
+    params["max_iter"] = epochs
+    dae = DenoisingAutoencoder(**params)
+    epoch_seconds, epoch_psnr = [], []
+    for _ in range(epochs):
+        started = time.perf_counter()
+        dae.partial_fit(data["X_train"])
+        epoch_seconds.append(time.perf_counter() - started)
+        epoch_psnr.append(psnr(data["X_test"], dae.predict(data["X_test_noisy"])))
+    denoised = dae.predict(data["X_test_noisy"])
+    result = _result(
+        f"skdae ({preset})", data, denoised, epoch_seconds=epoch_seconds, epoch_psnr=epoch_psnr
+    )
+    if keep_codes:
+        result["_model"] = dae
+    return result
+
+
+def run_torch_loop(data, *, epochs, glorot=False):
+    """The same network written by hand in PyTorch: DataLoader, Adam, BCE, noise once."""
+    import torch
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
+
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
+        nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 128), nn.ReLU(),
+        nn.Linear(128, 256), nn.ReLU(), nn.Linear(256, 784), nn.Sigmoid(),
+    )
+    if glorot:
+        for layer in model:
+            if isinstance(layer, nn.Linear):
+                nn.init.xavier_uniform_(layer.weight)
+                nn.init.zeros_(layer.bias)
+    noisy = torch.from_numpy(add_noise(data["X_train"], TRAIN_NOISE_SEED))
+    loader = DataLoader(
+        TensorDataset(noisy, torch.from_numpy(data["X_train"])), batch_size=BATCH, shuffle=True
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.BCELoss()
+    test_noisy = torch.from_numpy(data["X_test_noisy"])
+
+    def predict():
+        model.eval()
+        with torch.no_grad():
+            return model(test_noisy).numpy()
+
+    epoch_seconds, epoch_psnr = [], []
+    for _ in range(epochs):
+        model.train()
+        started = time.perf_counter()
+        for inputs, targets in loader:
+            optimizer.zero_grad()
+            loss_fn(model(inputs), targets).backward()
+            optimizer.step()
+        epoch_seconds.append(time.perf_counter() - started)
+        epoch_psnr.append(psnr(data["X_test"], predict()))
+    name = "PyTorch loop (Glorot init)" if glorot else "PyTorch loop (default init)"
+    return _result(name, data, predict(), epoch_seconds=epoch_seconds, epoch_psnr=epoch_psnr)
+
+
+def run_keras(data, *, epochs):
+    """The Keras tutorial's model: Dense 256-128-64-128-256-784, Adam, BCE, noise once."""
+    try:
+        import keras
+    except ImportError:
+        return {"system": "Keras (tensorflow-cpu)", "skipped": "tensorflow is not installed: pip install -e '.[bench]'"}
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(784,))
+    x = inputs
+    for width in (256, 128, 64, 128, 256):
+        x = keras.layers.Dense(width, activation="relu")(x)
+    outputs = keras.layers.Dense(784, activation="sigmoid")(x)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    noisy = add_noise(data["X_train"], TRAIN_NOISE_SEED)
+
+    epoch_seconds, epoch_psnr = [], []
+
+    class Timer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            epoch_seconds.append(time.perf_counter() - self.started)
+            denoised = self.model.predict(data["X_test_noisy"], batch_size=1024, verbose=0)
+            epoch_psnr.append(psnr(data["X_test"], denoised))
+
+    model.fit(noisy, data["X_train"], epochs=epochs, batch_size=BATCH, shuffle=True,
+              callbacks=[Timer()], verbose=0)
+    denoised = model.predict(data["X_test_noisy"], batch_size=1024, verbose=0)
+    return _result("Keras (tensorflow-cpu)", data, denoised, epoch_seconds=epoch_seconds,
+                   epoch_psnr=epoch_psnr, version=keras.__version__)
+
+
+def run_mlp_regressor(data, *, epochs):
+    """scikit-learn's MLPRegressor fitted X_noisy -> X (identity output, squared error)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPRegressor
+
+    noisy = add_noise(data["X_train"], TRAIN_NOISE_SEED)
+    mlp = MLPRegressor(hidden_layer_sizes=(256, 128, 64, 128, 256), batch_size=BATCH,
+                       max_iter=epochs, random_state=0)
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp.fit(noisy, data["X_train"])
+    seconds = time.perf_counter() - started
+    denoised = np.clip(mlp.predict(data["X_test_noisy"]), 0, 1)
+    return _result("MLPRegressor", data, denoised, fit_seconds=seconds, epochs=mlp.n_iter_,
+                   median_epoch_seconds=seconds / mlp.n_iter_)
+
+
+def run_pca(data, *, components=(16, 32, 64, 128)):
+    """PCA fitted on the clean training images; denoise = project and reconstruct."""
+    from sklearn.decomposition import PCA
+
+    scores = {}
+    for k in components:
+        pca = PCA(n_components=k, random_state=0).fit(data["X_train"])
+        denoised = pca.inverse_transform(pca.transform(data["X_test_noisy"]))
+        scores[k] = psnr(data["X_test"], denoised)
+    best = max(scores, key=scores.get)
+    pca = PCA(n_components=best, random_state=0).fit(data["X_train"])
+    denoised = pca.inverse_transform(pca.transform(data["X_test_noisy"]))
+    return _result(f"PCA (best: {best} components)", data, denoised,
+                   psnr_by_components={str(k): v for k, v in scores.items()})
+
+
+def run_kernel_pca(data, *, n_fit):
+    """KernelPCA as in scikit-learn's 'Image denoising using kernel PCA' example."""
+    from sklearn.decomposition import KernelPCA
+
+    kpca = KernelPCA(n_components=400, kernel="rbf", gamma=1e-3, fit_inverse_transform=True,
+                     alpha=5e-3, random_state=0)
+    started = time.perf_counter()
+    kpca.fit(data["X_train"][:n_fit])
+    seconds = time.perf_counter() - started
+    denoised = kpca.inverse_transform(kpca.transform(data["X_test_noisy"]))
+    return _result(f"KernelPCA ({n_fit} training images)", data, denoised, fit_seconds=seconds)
+
+
+def run_noisy_input(data):
+    return _result("noisy input (no denoising)", data, data["X_test_noisy"])
+
+
+def run_downstream(data, *, epochs, preset="default", lr_max_iter=300):
+    """LogisticRegression accuracy on raw pixels, PCA(64) codes and skdae's 64-d codes."""
+    import warnings
+
+    from sklearn.decomposition import PCA
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    dae = run_skdae(data, epochs=epochs, preset=preset, keep_codes=True)["_model"]
+    X_train, y_train = data["X_train"], data["y_train"]
+    clean, noisy, y_test = data["X_test"], data["X_test_noisy"], data["y_test"]
+
+    def accuracy(encode, fitted_on):
+        clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=lr_max_iter))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(fitted_on, y_train)
+        return clf, float(clf.score(encode(clean), y_test)), float(clf.score(encode(noisy), y_test))
+
+    pca = PCA(n_components=64, random_state=0).fit(X_train)
+    raw_clf, raw_clean, raw_noisy = accuracy(lambda X: X, X_train)
+    _, pca_clean, pca_noisy = accuracy(pca.transform, pca.transform(X_train))
+    _, dae_clean, dae_noisy = accuracy(dae.transform, dae.transform(X_train))
+    return {
+        "system": "downstream LogisticRegression",
+        "classifier": f"StandardScaler + LogisticRegression(max_iter={lr_max_iter})",
+        "raw_pixels": {"clean": raw_clean, "noisy": raw_noisy},
+        "pca64_codes": {"clean": pca_clean, "noisy": pca_noisy},
+        "skdae_codes": {"clean": dae_clean, "noisy": dae_noisy},
+        "raw_pixels_on_skdae_denoised_noisy": float(raw_clf.score(dae.predict(noisy), y_test)),
+    }

@@ -1,0 +1,68 @@
+"""The benchmark's own correctness: metric helpers and a --quick run end to end."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+from _protocol import add_noise, median_epoch_seconds, mse, psnr, time_to_target  # noqa: E402
+
+
+def test_psnr_and_mse():
+    clean = np.zeros((4, 5))
+    assert mse(clean, clean + 0.1) == pytest.approx(0.01)
+    assert psnr(clean, clean + 0.1) == pytest.approx(20.0)
+    assert psnr(clean, clean) == float("inf")
+
+
+def test_noise_is_fixed_by_its_seed_and_clipped():
+    X = np.full((100, 784), 0.5, dtype=np.float32)
+    a, b = add_noise(X, 1), add_noise(X, 1)
+    np.testing.assert_array_equal(a, b)
+    assert a.dtype == np.float32 and a.min() >= 0 and a.max() <= 1
+    assert not np.array_equal(a, add_noise(X, 2))
+    assert np.mean(a == 0) == pytest.approx(0.1056, abs=0.005)  # P(N(0.5, 0.4) < 0)
+
+
+def test_median_epoch_seconds_skips_the_first_epoch():
+    assert median_epoch_seconds([10.0, 1.0, 2.0, 3.0]) == 2.0
+    assert median_epoch_seconds([5.0]) == 5.0
+
+
+def test_time_to_target_counts_training_seconds_until_reached():
+    seconds, psnrs = [2.0, 1.0, 1.0, 1.0], [15.0, 17.0, 18.6, 19.0]
+    assert time_to_target(seconds, psnrs, 18.5) == 4.0
+    assert time_to_target(seconds, psnrs, 25.0) is None
+
+
+def test_quick_mode_runs_end_to_end_on_the_bundled_sample(tmp_path):
+    env = {k: v for k, v in __import__("os").environ.items() if k != "SKDAE_DATA"}
+    env["SKDAE_DATA"] = str(tmp_path / "no-data-here")
+    out = tmp_path / "results.json"
+    md = tmp_path / "RESULTS.md"
+    command = [
+        sys.executable, str(BENCHMARKS / "bench_mnist.py"), "--quick", "--epochs", "2",
+        "--n-train", "600", "--n-test", "200", "--inference-rows", "5000",
+        "--systems", "noisy,skdae,torch,mlp,pca,kernel_pca,downstream,inference",
+        "--json", str(out), "--results-md", str(md),
+    ]
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr
+    payload = json.loads(out.read_text())
+    results = payload["results"]
+    assert results["skdae"]["data_source"] == "bundled sample"
+    assert results["skdae"]["n_train"] == 600
+    assert len(results["skdae"]["epoch_psnr"]) == 2
+    # Denoising systems do better than the noisy input they were given.
+    noisy = results["noisy"]["test_psnr"]
+    assert results["pca"]["test_psnr"] > noisy
+    assert results["downstream"]["raw_pixels"]["clean"] > 0.5
+    assert results["inference"]["predict_rows_per_second"] > 0
+    assert "| skdae (default) |" in md.read_text()
+    assert "| skdae (default) |" in run.stdout
