@@ -98,6 +98,7 @@ def test_defaults_build_the_reference_network():
     ]
     assert isinstance(dae._optimizer, torch.optim.Adam)
     assert dae._optimizer.defaults["lr"] == 1e-3
+    assert dae._optimizer.defaults["fused"]  # torch >= 2.4 has the CPU kernel
     assert (dae.loss_, dae.batch_size) == ("bce", 128)
 
 
