@@ -21,6 +21,13 @@ from skdae._network import (
     load_state,
     summarize,
 )
+from skdae._persistence import (
+    cpu_tree,
+    library_versions,
+    load_model,
+    save_model,
+    warn_on_version_mismatch,
+)
 from skdae._random import make_generator, seed_from_random_state
 from skdae._training import (
     LOSSES,
@@ -639,6 +646,62 @@ or None, default='gaussian'
 
     # --------------------------------------------------------------- persistence
 
+    def save(self, path):
+        """Save the fitted model to ``path`` in skdae's pickle-free format.
+
+        The file is a zip archive of a JSON document (parameters, fitted attributes,
+        library versions) and the weights, written with ``torch.save`` and read back
+        with ``weights_only=True``: loading it never runs code from the file, so models
+        can be shared safely. ``joblib.dump`` still works for everything else.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write; the file is replaced atomically.
+
+        Returns
+        -------
+        path : pathlib.Path
+            The path written.
+
+        Examples
+        --------
+        >>> import tempfile, numpy as np
+        >>> from pathlib import Path
+        >>> from skdae import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).rand(20, 6)
+        >>> dae = DenoisingAutoencoder(latent_dim=2, hidden_layer_sizes=(4,), max_iter=1).fit(X)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = dae.save(Path(folder) / "dae.skdae")
+        ...     loaded = DenoisingAutoencoder.load(path)
+        >>> bool(np.array_equal(loaded.predict(X), dae.predict(X)))
+        True
+        """
+        check_is_fitted(self)
+        return save_model(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Load a model written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        estimator : DenoisingAutoencoder
+            The fitted model, on ``device`` if available, else on the CPU (with a
+            :class:`~skdae.exceptions.DeviceWarning`).
+
+        Raises
+        ------
+        ModelFileError
+            If the file is not an skdae model file, is truncated, or was altered.
+        """
+        return load_model(cls, path)
+
     def __getstate__(self):
         # A copy: BaseEstimator.__getstate__ may hand back the live __dict__, and
         # saving a model must not alter it.
@@ -647,30 +710,26 @@ or None, default='gaussian'
         optimizer = state.pop("_optimizer", None)
         if module is not None:
             state["_module_state"] = as_cpu_state(module)
-            state["_optimizer_state"] = _to_cpu(optimizer.state_dict())
+            state["_optimizer_state"] = cpu_tree(optimizer.state_dict())
             state["device_"] = torch.device("cpu")
+        state["_skdae_versions"] = library_versions()
         return state
 
     def __setstate__(self, state):
         state = dict(state)
         module_state = state.pop("_module_state", None)
         optimizer_state = state.pop("_optimizer_state", None)
+        warn_on_version_mismatch(state.pop("_skdae_versions", {}), what="pickled model")
         super().__setstate__(state)
         if module_state is not None:
-            # Resolved here, never lazily in transform: a CUDA-fitted model lands on
-            # the CPU (with a DeviceWarning) on a machine without a GPU.
-            self.device_ = resolve_device(self.device, fallback_to_cpu=True)
-            self.module_ = self._build_module()
-            load_state(self.module_, module_state)
-            self._optimizer = self._build_optimizer()
+            self._restore_network(module_state, optimizer_state)
+
+    def _restore_network(self, module_state, optimizer_state):
+        # Resolved here, never lazily in transform: a CUDA-fitted model lands on the
+        # CPU (with a DeviceWarning) on a machine without a GPU.
+        self.device_ = resolve_device(self.device, fallback_to_cpu=True)
+        self.module_ = self._build_module()
+        load_state(self.module_, module_state)
+        self._optimizer = self._build_optimizer()
+        if optimizer_state is not None:
             self._optimizer.load_state_dict(optimizer_state)
-
-
-def _to_cpu(value):
-    if isinstance(value, torch.Tensor):
-        return value.detach().to("cpu", copy=True)
-    if isinstance(value, dict):
-        return {k: _to_cpu(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_to_cpu(v) for v in value)
-    return value

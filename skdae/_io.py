@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from skdae.datasets import read_idx
-from skdae.datasets._base import atomic_write
+from skdae._files import atomic_write
 
 FORMATS = (".npy", ".csv", ".png", "IDX (e.g. t10k-images-idx3-ubyte[.gz])")
 

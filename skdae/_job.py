@@ -10,7 +10,6 @@ import time
 import warnings
 from pathlib import Path
 
-import joblib
 import numpy as np
 import sklearn
 import torch
@@ -27,7 +26,7 @@ from skdae._version import __version__
 from skdae.datasets import SampleDataWarning, load_mnist
 from skdae.metrics import denoising_report
 
-MODEL_FILE = "model.joblib"
+MODEL_FILE = "model.skdae"  # the pickle-free format: safe to share
 METRICS_FILE = "metrics.json"
 REPORT_FILE = "report.md"
 
@@ -163,7 +162,7 @@ def train_job(
         )
     metrics["versions"] = _versions()
 
-    joblib.dump(dae, output / MODEL_FILE)
+    dae.save(output / MODEL_FILE)
     written = [MODEL_FILE, METRICS_FILE]
     if figures:
         written += write_figures(dae, dataset, corruption, output, n_images=n_images, log=log)

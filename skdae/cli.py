@@ -18,8 +18,9 @@ from skdae._job import evaluate_model, load_job_data, train_job
 from skdae._noise_spec import NOISE_SPEC_HELP
 from skdae._version import __version__
 from skdae.datasets import ChecksumError, IDXFormatError
-from skdae.exceptions import DivergenceError
+from skdae.exceptions import DivergenceError, ModelFileError
 
+MODEL_HELP = "a model.skdae written by 'skdae train' (or a model saved with joblib)"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -54,7 +55,7 @@ def _build_parser():
     train = commands.add_parser(
         "train",
         help="train a DAE (MNIST by default) and write model, metrics, figures, report",
-        description="Train a denoising autoencoder and write model.joblib, metrics.json, "
+        description="Train a denoising autoencoder and write model.skdae, metrics.json, "
         "figures and report.md into the output folder.",
     )
     _add_data_arguments(train)
@@ -81,7 +82,7 @@ def _build_parser():
         description=f"Denoise INPUT with MODEL and write OUTPUT. Formats: {', '.join(FORMATS)}; "
         "the output format follows OUTPUT's extension.",
     )
-    denoise.add_argument("model", help="a model.joblib written by 'skdae train'")
+    denoise.add_argument("model", help=MODEL_HELP)
     denoise.add_argument("input", help="noisy data")
     denoise.add_argument("output", help="where to write the denoised data")
     denoise.set_defaults(handler=_denoise)
@@ -92,7 +93,7 @@ def _build_parser():
         description="Corrupt the test part of the data with a fixed seed, denoise it, and "
         "print MSE and PSNR as JSON.",
     )
-    evaluate.add_argument("model", help="a model.joblib written by 'skdae train'")
+    evaluate.add_argument("model", help=MODEL_HELP)
     _add_data_arguments(evaluate)
     evaluate.add_argument("--noise", default="gaussian:0.4", help=f"{NOISE_SPEC_HELP}; default %(default)s")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the noise (default %(default)s)")
@@ -100,7 +101,7 @@ def _build_parser():
     evaluate.set_defaults(handler=_evaluate)
 
     summary = commands.add_parser("summary", help="print a model's layers and parameter counts")
-    summary.add_argument("model", help="a model.joblib written by 'skdae train'")
+    summary.add_argument("model", help=MODEL_HELP)
     summary.set_defaults(handler=_summary)
     return parser
 
@@ -188,12 +189,17 @@ def load_model(path):
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"model file {path} does not exist; train one with 'skdae train'.")
+    if path.suffix != ".joblib":
+        try:
+            return DenoisingAutoencoder.load(path)
+        except ModelFileError as exc:
+            raise UsageError(str(exc)) from exc
+    # A pickle runs code when loaded: only for files the user made or trusts.
     try:
         model = joblib.load(path)
     except Exception as exc:  # joblib/pickle raise many types for a damaged file
         raise UsageError(
-            f"could not read {path} as a model file ({type(exc).__name__}: {exc}); "
-            "is it a model.joblib written by 'skdae train'?"
+            f"could not read {path} as a joblib model file ({type(exc).__name__}: {exc})."
         ) from exc
     if not isinstance(model, DenoisingAutoencoder) or not hasattr(model, "module_"):
         raise UsageError(f"{path} does not hold a fitted DenoisingAutoencoder.")

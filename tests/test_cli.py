@@ -33,7 +33,7 @@ def trained(tmp_path_factory):
 def test_train_writes_every_output(trained):
     names = {p.name for p in trained.iterdir()}
     assert names == {
-        "model.joblib",
+        "model.skdae",
         "metrics.json",
         "report.md",
         "loss_curves.png",
@@ -73,8 +73,18 @@ def test_report_embeds_figures_and_says_it_used_the_sample(trained):
     assert "| denoised |" in report
 
 
+def test_a_joblib_model_is_accepted_too(trained, tmp_path, capsys):
+    import joblib
+
+    from skdae import DenoisingAutoencoder
+
+    joblib.dump(DenoisingAutoencoder.load(trained / "model.skdae"), tmp_path / "m.joblib")
+    assert main(["summary", str(tmp_path / "m.joblib")]) == 0
+    assert "DENSE 784 -> 32 [ReLU]" in capsys.readouterr().out
+
+
 def test_summary_prints_the_layer_table(trained, capsys):
-    assert main(["summary", str(trained / "model.joblib")]) == 0
+    assert main(["summary", str(trained / "model.skdae")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["part", "layer", "weights", "biases", "parameters"]
     assert "DENSE 784 -> 32 [ReLU]" in out[1] and "(32, 784)" in out[1]
@@ -89,7 +99,7 @@ def test_denoise_keeps_the_format(trained, tmp_path, suffix):
         np.save(source, X)
     else:
         np.savetxt(source, X, delimiter=",")
-    assert main(["denoise", str(trained / "model.joblib"), str(source), str(target)]) == 0
+    assert main(["denoise", str(trained / "model.skdae"), str(source), str(target)]) == 0
     result = np.load(target) if suffix == ".npy" else np.loadtxt(target, delimiter=",")
     assert result.shape == (3, 784) and 0 <= result.min() and result.max() <= 1
 
@@ -97,7 +107,7 @@ def test_denoise_keeps_the_format(trained, tmp_path, suffix):
 def test_denoise_png(trained, tmp_path):
     pixels = (np.random.RandomState(0).rand(28, 28) * 255).astype(np.uint8)
     PIL.fromarray(pixels).save(tmp_path / "digit.png")
-    code = main(["denoise", str(trained / "model.joblib"), str(tmp_path / "digit.png"),
+    code = main(["denoise", str(trained / "model.skdae"), str(tmp_path / "digit.png"),
                  str(tmp_path / "clean.png")])
     assert code == 0
     assert _image_size(tmp_path / "clean.png") == ((28, 28), "L")
@@ -105,7 +115,7 @@ def test_denoise_png(trained, tmp_path):
 
 def test_evaluate_prints_metrics(trained, tmp_path, capsys):
     out = tmp_path / "eval.json"
-    code = main(["evaluate", str(trained / "model.joblib"), "--data-home", str(tmp_path),
+    code = main(["evaluate", str(trained / "model.skdae"), "--data-home", str(tmp_path),
                  "--noise", "masking:0.3", "--output", str(out)])
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
@@ -132,7 +142,8 @@ def test_train_on_a_users_npy_file(tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["summary", "{tmp}/missing.joblib"], "does not exist; train one with 'skdae train'"),
+        (["summary", "{tmp}/missing.skdae"], "does not exist; train one with 'skdae train'"),
+        (["summary", "{tmp}/garbage.skdae"], "not a readable skdae model file"),
         (["summary", "{tmp}/garbage.joblib"], "could not read"),
         (["summary", "{tmp}/array.joblib"], "does not hold a fitted DenoisingAutoencoder"),
         (["denoise", "{model}", "{tmp}/narrow.npy", "{tmp}/o.npy"], "expects 784 features"),
@@ -144,11 +155,12 @@ def test_train_on_a_users_npy_file(tmp_path):
 )
 def test_bad_input_exits_2_with_a_message(trained, tmp_path, capsys, args, message):
     (tmp_path / "garbage.joblib").write_bytes(b"not a pickle at all")
+    (tmp_path / "garbage.skdae").write_bytes(b"not a zip at all")
     import joblib
 
     joblib.dump(np.zeros(3), tmp_path / "array.joblib")
     np.save(tmp_path / "narrow.npy", np.zeros((2, 10)))
-    filled = [a.format(tmp=tmp_path, model=trained / "model.joblib") for a in args]
+    filled = [a.format(tmp=tmp_path, model=trained / "model.skdae") for a in args]
     assert main([*filled, "--quiet"] if filled[0] == "train" else filled) == 2
     assert message in capsys.readouterr().err
 

@@ -95,3 +95,137 @@ def test_a_model_fitted_on_cuda_pickles_to_cpu_tensors(small_X):
     assert all(t.device.type == "cpu" for t in _tensors_in(state))
     loaded = pickle.loads(pickle.dumps(dae))
     np.testing.assert_allclose(loaded.predict(small_X), dae.predict(small_X), rtol=1e-5)
+
+
+# ------------------------------------------------------- version stamps
+
+
+def test_a_pickle_from_another_version_warns(small_X, monkeypatch):
+    from skdae.exceptions import InconsistentVersionWarning
+
+    dae = DenoisingAutoencoder(**FAST).fit(small_X)
+    state = dae.__getstate__()
+    assert state["_skdae_versions"]["torch"] == torch.__version__
+    state["_skdae_versions"] = {**state["_skdae_versions"], "skdae": "0.0.1"}
+    restored = DenoisingAutoencoder.__new__(DenoisingAutoencoder)
+    with pytest.warns(InconsistentVersionWarning, match="saved with skdae 0.0.1"):
+        restored.__setstate__(state)
+    np.testing.assert_array_equal(restored.predict(small_X), dae.predict(small_X))
+
+
+# ------------------------------------------------------- the safe format
+
+
+@pytest.fixture
+def saved(small_X, tmp_path):
+    from skdae import GaussianNoise, MaskingNoise
+    from skdae._corruption import Compose
+
+    corruption = Compose([GaussianNoise(0.2, clip=(0, 1)), MaskingNoise(0.1)])
+    dae = DenoisingAutoencoder(**FAST, corruption=corruption, early_stopping=True).fit(small_X)
+    return dae, dae.save(tmp_path / "model.skdae")
+
+
+def test_safe_format_round_trip_is_bit_identical(saved, small_X):
+    dae, path = saved
+    loaded = DenoisingAutoencoder.load(path)
+    for method in ("transform", "predict"):
+        np.testing.assert_array_equal(getattr(loaded, method)(small_X), getattr(dae, method)(small_X))
+    assert loaded.get_params(deep=True).keys() == dae.get_params(deep=True).keys()
+    assert repr(loaded) == repr(dae)
+    for name in ("loss_curve_", "validation_scores_", "n_iter_", "best_epoch_", "loss_"):
+        assert getattr(loaded, name) == getattr(dae, name)
+    assert loaded.corruption_.get_params()["corruptions"][0].clip == (0, 1)
+
+
+def test_safe_format_keeps_training_exactly(small_X, tmp_path):
+    params = dict(FAST, max_iter=2, warm_start=True)
+    dae = DenoisingAutoencoder(**params).fit(small_X)
+    resumed = DenoisingAutoencoder.load(dae.save(tmp_path / "m.skdae")).fit(small_X)
+    straight = DenoisingAutoencoder(**dict(params, max_iter=4)).fit(small_X)
+    assert resumed.loss_curve_ == straight.loss_curve_
+
+
+def test_safe_format_keeps_feature_names(small_X, tmp_path):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(small_X, columns=[f"c{i}" for i in range(10)])
+    dae = DenoisingAutoencoder(**FAST).fit(frame)
+    loaded = DenoisingAutoencoder.load(dae.save(tmp_path / "m.skdae"))
+    assert list(loaded.feature_names_in_) == list(frame.columns)
+    loaded.transform(frame)  # no feature-name warning (warnings are errors here)
+
+
+def test_the_safe_file_holds_no_pickled_code(saved):
+    import zipfile
+
+    _, path = saved
+    with zipfile.ZipFile(path) as zf:
+        assert sorted(zf.namelist()) == ["skdae-model.json", "weights.pt"]
+        config = __import__("json").loads(zf.read("skdae-model.json"))
+    assert config["params"]["corruption"]["class"] == "Compose"
+    assert config["versions"]["torch"] == torch.__version__
+
+
+def _rewrite(path, member, transform):
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        contents = {name: zf.read(name) for name in zf.namelist()}
+    contents[member] = transform(contents[member])
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in contents.items():
+            zf.writestr(name, data)
+
+
+@pytest.mark.parametrize(
+    "damage, match",
+    [
+        ("truncate", "not a readable skdae model file"),
+        ("tamper_weights", "do not match the checksum"),
+        ("foreign_zip", "lacks"),
+        ("not_zip", "not a readable skdae model file"),
+        ("foreign_class", "Unknown corruption class 'os.system'"),
+        ("newer_format", "Upgrade skdae"),
+    ],
+)
+def test_bad_files_are_refused(saved, damage, match):
+    from skdae.exceptions import ModelFileError
+
+    _, path = saved
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif damage == "tamper_weights":
+        _rewrite(path, "weights.pt", lambda b: b[:-10] + bytes(10))
+    elif damage == "foreign_zip":
+        import zipfile
+
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("hello.txt", "hi")
+    elif damage == "not_zip":
+        path.write_bytes(b"\x80\x04K\x01.")  # a pickle, which must never be unpickled
+    elif damage == "foreign_class":
+        _rewrite(path, "skdae-model.json", lambda b: b.replace(b'"Compose"', b'"os.system"', 1))
+    elif damage == "newer_format":
+        _rewrite(path, "skdae-model.json", lambda b: b.replace(b'"format_version": 1', b'"format_version": 99'))
+    with pytest.raises(ModelFileError, match=match):
+        DenoisingAutoencoder.load(path)
+
+
+def test_a_custom_corruption_cannot_use_the_safe_format(small_X, tmp_path):
+    from skdae import BaseCorruption
+
+    class Invert(BaseCorruption):
+        def _corrupt_tensor(self, X, generator):
+            return 1 - X
+
+    dae = DenoisingAutoencoder(**FAST, corruption=Invert()).fit(small_X)
+    with pytest.raises(ValueError, match="Save with joblib.dump instead"):
+        dae.save(tmp_path / "m.skdae")
+    assert not (tmp_path / "m.skdae").exists()
+
+
+def test_save_before_fit_is_refused(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        DenoisingAutoencoder().save(tmp_path / "m.skdae")
