@@ -186,7 +186,7 @@ or None, default='gaussian'
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during :meth:`fit`, when ``X`` has string column names.
 
     See Also
@@ -542,7 +542,7 @@ or None, default='gaussian'
 
         Returns
         -------
-        X_reconstructed : ndarray of shape (n_samples, n_features_in_)
+        X_reconstructed : ndarray of shape (n_samples, `n_features_in_`)
             The decoded data, in the dtype of the codes.
         """
         check_is_fitted(self)

@@ -227,7 +227,8 @@ def write_figures(dae, dataset, corruption, output, *, n_images=10, log=print):
     written = []
 
     def save(display, name):
-        display.figure_.tight_layout()
+        if display.figure_.get_layout_engine() is None:
+            display.figure_.tight_layout()
         display.figure_.savefig(output / name, dpi=100)
         plt.close(display.figure_)
         written.append(name)

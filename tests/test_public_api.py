@@ -32,3 +32,40 @@ def test_every_public_object_has_a_docstring():
 
 def test_version_is_a_string():
     assert isinstance(skdae.__version__, str) and skdae.__version__.count(".") == 2
+
+
+SUBMODULES = {
+    "skdae.datasets": [
+        "ChecksumError", "DownloadError", "IDXFormatError", "SampleDataWarning", "get_data_home",
+        "load_idx_dataset", "load_mnist", "load_mnist_sample", "read_idx", "write_idx",
+    ],
+    "skdae.exceptions": [
+        "DeviceWarning", "DivergenceError", "InconsistentVersionWarning", "ModelFileError",
+        "OvercompleteWarning", "SkdaeError",
+    ],
+    "skdae.metrics": ["denoising_report", "peak_signal_noise_ratio"],
+    "skdae.plotting": [
+        "CorruptionDisplay", "LatentSpaceDisplay", "LossCurveDisplay", "ReconstructionDisplay",
+    ],
+    "skdae.presets": ["PRESETS", "get_preset"],
+    "skdae.pretrained": ["PRETRAINED_MODELS", "load_pretrained"],
+}
+
+
+def test_public_submodules_export_the_documented_names():
+    import importlib
+
+    for module_name, names in SUBMODULES.items():
+        module = importlib.import_module(module_name)
+        assert sorted(module.__all__) == sorted(names), module_name
+        for name in names:
+            obj = getattr(module, name)
+            if callable(obj):
+                assert inspect.getdoc(obj), f"{module_name}.{name}"
+
+
+def test_error_classes_subclass_what_users_already_catch():
+    from skdae.exceptions import DivergenceError, ModelFileError, SkdaeError
+
+    assert issubclass(DivergenceError, (SkdaeError, ValueError))
+    assert issubclass(ModelFileError, (SkdaeError, ValueError))

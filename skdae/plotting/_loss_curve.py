@@ -81,7 +81,7 @@ class LossCurveDisplay:
         """
         plt = import_pyplot("LossCurveDisplay.plot")
         if ax is None:
-            _, ax = plt.subplots(figsize=(6, 4))
+            _, ax = plt.subplots(figsize=(6, 4), layout="constrained")
         epochs = range(1, len(self.loss_curve) + 1)
         self.lines_ = ax.semilogy(epochs, self.loss_curve, label="train")
         if self.validation_loss_curve:

@@ -1,0 +1,93 @@
+"""
+=======================================
+Denoising-autoencoder codes as features
+=======================================
+
+:meth:`~skdae.DenoisingAutoencoder.transform` turns each image into a short code. Here a
+logistic regression is trained on three representations of the same digits: the 784 raw
+pixels, 64 PCA components and the 64-wide code of a denoising autoencoder. Each is scored
+on the clean test set and on a noisy copy of it (Gaussian noise, std 0.4, clipped to
+[0, 1]) that none of the models saw during training.
+"""
+
+# %%
+# Load the data
+# -------------
+import os
+import warnings
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from skdae import DenoisingAutoencoder, GaussianNoise
+from skdae.datasets import SampleDataWarning, load_mnist
+
+# SKDAE_EXAMPLES_SMOKE=1 (set by the tests and the docs build) shrinks the run to seconds.
+SMOKE = os.environ.get("SKDAE_EXAMPLES_SMOKE") == "1"
+
+# Full MNIST if $SKDAE_DATA/mnist/ has it, else the bundled sample (with a printed note).
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always", SampleDataWarning)
+    mnist = load_mnist(fallback="sample")
+for warning in caught:
+    print(f"Note: {warning.message}")
+
+X_train, y_train, X_test, y_test = mnist.X_train, mnist.y_train, mnist.X_test, mnist.y_test
+if SMOKE:  # a quick look: at most 2,000 training images, fewer epochs
+    X_train, y_train, X_test, y_test = X_train[:2000], y_train[:2000], X_test[:500], y_test[:500]
+    print("Smoke mode (SKDAE_EXAMPLES_SMOKE=1): fewer images and epochs, so the scores "
+          "and figures below are not representative.")
+X_test_noisy = GaussianNoise(std=0.4, clip=(0, 1)).corrupt(X_test, random_state=0)
+
+# %%
+# Three feature extractors, one classifier
+# ----------------------------------------
+# Each model ends in the same logistic regression. The autoencoder is unsupervised:
+# inside the pipeline it receives the labels and ignores them, learning from the images
+# alone.
+dae = DenoisingAutoencoder(
+    latent_dim=64,
+    corruption=GaussianNoise(std=0.4, clip=(0, 1)),
+    max_iter=10 if SMOKE else 50,
+    random_state=0,
+)
+models = {
+    "raw pixels": LogisticRegression(max_iter=1000),
+    "PCA(64)": make_pipeline(PCA(64, random_state=0), LogisticRegression(max_iter=1000)),
+    "DAE codes (64)": make_pipeline(dae, LogisticRegression(max_iter=1000)),
+}
+accuracy = {}
+for name, model in models.items():
+    model.fit(X_train, y_train)
+    accuracy[name] = [model.score(X_test, y_test), model.score(X_test_noisy, y_test)]
+
+# %%
+# The autoencoder can also be used the other way round: denoise the test images with
+# :meth:`~skdae.DenoisingAutoencoder.predict`, then hand them to the raw-pixel model.
+# That model was trained on clean images only and is not retrained.
+raw_pixels = models["raw pixels"]
+accuracy["denoised pixels"] = [
+    raw_pixels.score(dae.predict(X_test), y_test),
+    raw_pixels.score(dae.predict(X_test_noisy), y_test),
+]
+accuracy = pd.DataFrame(accuracy, index=["clean test", "noisy test"]).T
+print(accuracy.round(3))
+
+# %%
+# On clean digits the 64-wide codes do about as well as the 784 pixels. Under noise the
+# raw-pixel model suffers most: it never saw noise, and every speckle, even in the empty
+# border, moves its decision. How well the codes resist noise depends on how well the
+# autoencoder is trained: on full MNIST (50 epochs over 60,000 images) they kept about
+# 84% accuracy where PCA fell to 61% and raw pixels to 29%, while on the 2,000 images of
+# the bundled sample they do no better than PCA. Denoising the images before the pixel
+# classifier does best of all: that is exactly the task the autoencoder was trained on.
+ax = accuracy.plot.bar(rot=0, figsize=(8, 4), ylim=(0, 1.15))
+ax.set(ylabel="accuracy", title="Logistic regression on four representations")
+ax.legend(loc="upper right", ncols=2)
+for container in ax.containers:
+    ax.bar_label(container, fmt="%.2f", fontsize=8)
+plt.tight_layout()
+plt.show()
