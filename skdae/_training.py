@@ -25,6 +25,14 @@ def _mse(pre_activation, output_activation, target):
 
 LOSSES = {"bce": _bce, "mse": _mse}
 
+# Adam's first moment of a weight whose gradient is zero (a dead ReLU unit) decays by 0.9
+# per step into the subnormal range and then sticks at the smallest subnormal, since
+# 0.9 times it rounds back to it. Arithmetic on subnormals is many times slower on x86
+# CPUs: left alone, the optimizer step grew from 6% to a third of an epoch within three
+# epochs. Values below float32's smallest normal (1e-38) are zeroed every this many
+# batches; next to gradients of 1e-5 they change nothing.
+FLUSH_SUBNORMALS_EVERY = 25
+
 def _fused_if_possible(optimizer_class):
     """Build the optimizer with its fused kernel where torch has one for the device.
 
@@ -92,9 +100,20 @@ def train_one_epoch(
         loss.backward()
         optimizer.step()
         total += loss.detach() * target.shape[0]
+        if (start // batch_size + 1) % FLUSH_SUBNORMALS_EVERY == 0:
+            flush_subnormal_state(optimizer)
         if on_batch is not None:
             on_batch(min(start + batch_size, n_samples), n_samples)
     return float(total) / n_samples
+
+
+@torch.no_grad()
+def flush_subnormal_state(optimizer):
+    """Set the optimizer-state values too small for a normal float to zero, in place."""
+    for state in optimizer.state.values():
+        for value in state.values():
+            if isinstance(value, torch.Tensor) and value.is_floating_point() and value.dim():
+                value.masked_fill_(value.abs() < torch.finfo(value.dtype).tiny, 0.0)
 
 
 @torch.no_grad()

@@ -40,3 +40,63 @@ def test_progress_is_silent_at_verbose_0():
     printer.start_epoch()
     printer.end_epoch(1, 0.5)
     assert stream.getvalue() == ""
+
+
+def test_flush_subnormal_state_zeroes_only_subnormals():
+    from skdae._training import flush_subnormal_state
+
+    param = torch.nn.Parameter(torch.zeros(4))
+    optimizer = torch.optim.Adam([param])
+    tiny = torch.finfo(torch.float32).tiny
+    optimizer.state[param] = {
+        "step": torch.tensor(3.0),
+        "exp_avg": torch.tensor([tiny / 4, -tiny / 8, 1e-30, -2e-5]),
+        "exp_avg_sq": torch.tensor([1e-40, 0.0, 1e-12, 3.0]),
+    }
+    flush_subnormal_state(optimizer)
+    state = optimizer.state[param]
+    assert state["exp_avg"].tolist() == [0.0, 0.0, torch.tensor(1e-30).item(), torch.tensor(-2e-5).item()]
+    assert state["exp_avg_sq"].tolist() == [0.0, 0.0, torch.tensor(1e-12).item(), 3.0]
+    assert state["step"].item() == 3.0
+
+
+def _train_with_a_unit_that_dies(flush):
+    import skdae._training as training
+    from skdae import IdentityCorruption
+    from skdae._network import build_autoencoder
+
+    torch.manual_seed(0)
+    module = build_autoencoder(6, (4,), 2, "relu", "sigmoid")
+    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
+    X = torch.rand(4000, 6)
+
+    def epoch(rows):
+        training.train_one_epoch(
+            module, optimizer, training.LOSSES["bce"], X[:rows], X_input=None,
+            corruption=IdentityCorruption(), batch_size=2,
+            generator=torch.Generator().manual_seed(0), shuffle=False,
+        )
+
+    epoch(20)  # 10 steps with every unit alive: Adam's moments are non-zero
+    with torch.no_grad():  # kill hidden unit 0: from now on its gradients are zero
+        module.encoder[0].weight[0] = -1.0
+        module.encoder[0].bias[0] = -10.0
+    original = training.flush_subnormal_state
+    if not flush:
+        training.flush_subnormal_state = lambda optimizer: None
+    try:
+        epoch(4000)  # 2,000 steps: 0.9 ** 2000 underflows far below float32's range
+    finally:
+        training.flush_subnormal_state = original
+    tiny = torch.finfo(torch.float32).tiny
+    return sum(
+        int(((value != 0) & (value.abs() < tiny)).sum())
+        for state in optimizer.state.values()
+        for value in (state["exp_avg"], state["exp_avg_sq"])
+    )
+
+
+def test_training_leaves_no_subnormal_adam_state():
+    """A dead unit's Adam moment would otherwise stick at the smallest subnormal."""
+    assert _train_with_a_unit_that_dies(flush=False) > 0  # the problem is real
+    assert _train_with_a_unit_that_dies(flush=True) == 0
