@@ -28,7 +28,7 @@ from _protocol import load_data, median_epoch_seconds, peak_rss_mb, time_to_targ
 KERAS_REFERENCE_EPOCHS = 10  # the quality a "time to quality" is measured against
 FALLBACK_TARGET_DB = 18.5  # Keras's 10-epoch PSNR on this machine kind, per the issue
 
-ALL_SYSTEMS = ("noisy", "skdae", "skdae_fast", "keras", "torch", "torch_glorot", "mlp",
+ALL_SYSTEMS = ("noisy", "skdae", "keras", "torch", "torch_glorot", "mlp",
                "pca", "kernel_pca", "downstream", "inference")
 
 
@@ -38,14 +38,13 @@ def plan(args):
     return {
         "noisy": ("run_noisy_input", {}),
         "skdae": ("run_skdae", {"epochs": e}),
-        "skdae_fast": ("run_skdae", {"epochs": e, "preset": "fast"}),
         "keras": ("run_keras", {"epochs": e}),
         "torch": ("run_torch_loop", {"epochs": e}),
         "torch_glorot": ("run_torch_loop", {"epochs": e, "glorot": True}),
         "mlp": ("run_mlp_regressor", {"epochs": args.mlp_epochs}),
         "pca": ("run_pca", {}),
         "kernel_pca": ("run_kernel_pca", {"n_fit": args.kernel_pca_fit}),
-        "downstream": ("run_downstream", {"epochs": e, "preset": args.downstream_preset}),
+        "downstream": ("run_downstream", {"epochs": e}),
         "inference": ("run_inference", {"n_rows": args.inference_rows}),
     }
 
@@ -99,16 +98,14 @@ def summarize(results, args):
     def ratio(a, b):
         return a / b if a is not None and b else None
 
-    for key in ("skdae", "skdae_fast"):
-        ours = results.get(key)
-        if not ours or not keras.get("epoch_seconds"):
-            continue
+    ours = results.get("skdae")
+    if ours and keras.get("epoch_seconds"):
         checks += [
-            (f"{key}: time to Keras's 10-epoch PSNR / Keras's time", "<= 0.333",
+            ("skdae: time to Keras's 10-epoch PSNR / Keras's time", "<= 0.333",
              ratio(ours["seconds_to_target"], keras["seconds_to_target"]), lambda v: v <= 1 / 3),
-            (f"{key}: seconds per epoch / Keras's", "<= 0.55",
+            ("skdae: seconds per epoch / Keras's", "<= 0.55",
              ratio(ours["median_epoch_seconds"], keras["median_epoch_seconds"]), lambda v: v <= 0.55),
-            (f"{key}: PSNR - Keras PSNR after {args.epochs} epochs (dB)", ">= 0.5 (at 50 epochs)",
+            (f"skdae: PSNR - Keras PSNR after {args.epochs} epochs (dB)", ">= 0.5 (at 50 epochs)",
              ours["test_psnr"] - keras["test_psnr"], lambda v: v >= 0.5),
         ]
     down = results.get("downstream")
@@ -259,7 +256,6 @@ def parse_args(argv=None):
     args.mlp_epochs = min(args.epochs, 10)  # ~15 s/epoch on 2 cores: 10 keeps the run sane
     args.kernel_pca_fit = 1000 if args.quick else 5000
     args.inference_rows = args.inference_rows or (100_000 if args.quick else 1_000_000)
-    args.downstream_preset = "default"
     return args
 
 

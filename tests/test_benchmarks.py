@@ -64,5 +64,5 @@ def test_quick_mode_runs_end_to_end_on_the_bundled_sample(tmp_path):
     assert results["pca"]["test_psnr"] > noisy
     assert results["downstream"]["raw_pixels"]["clean"] > 0.5
     assert results["inference"]["predict_rows_per_second"] > 0
-    assert "| skdae (default) |" in md.read_text()
-    assert "| skdae (default) |" in run.stdout
+    assert "| skdae |" in md.read_text()
+    assert "| skdae |" in run.stdout

@@ -47,7 +47,6 @@ SUBMODULES = {
     "skdae.plotting": [
         "CorruptionDisplay", "LatentSpaceDisplay", "LossCurveDisplay", "ReconstructionDisplay",
     ],
-    "skdae.presets": ["PRESETS", "get_preset"],
     "skdae.pretrained": ["PRETRAINED_MODELS", "load_pretrained"],
 }
 
