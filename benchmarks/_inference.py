@@ -32,7 +32,7 @@ def run_inference(data, *, n_rows):
     dae = DenoisingAutoencoder(max_iter=1, random_state=0).fit(data["X_train"][:2000])
     dae.predict(data["X_test_noisy"][:10])  # warm up before the memory baseline
 
-    # Memory first: ru_maxrss only ever grows, so nothing bigger may come before.
+    # Memory first: the peak only ever grows, so nothing bigger may come before.
     X = np.resize(data["X_test_noisy"], (n_rows, 784))  # float32, n_rows x 784
     baseline = _current_rss_mb()
     output = dae.predict(X)

@@ -23,7 +23,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _protocol import load_data, median_epoch_seconds, peak_rss_mb, time_to_target  # noqa: E402
+from _protocol import (  # noqa: E402
+    load_data,
+    median_epoch_seconds,
+    peak_rss_mb,
+    reset_peak_rss,
+    time_to_target,
+)
 
 KERAS_REFERENCE_EPOCHS = 10  # the quality a "time to quality" is measured against
 FALLBACK_TARGET_DB = 18.5  # Keras's 10-epoch PSNR on this machine kind, per the issue
@@ -51,9 +57,10 @@ def plan(args):
 
 def _run_isolated(function_name, kwargs, data_kwargs):
     """Runs in a child process: load the data, run one system, add its peak memory."""
-    import _systems
     import _inference
+    import _systems
 
+    reset_peak_rss()
     data = load_data(**data_kwargs)
     function = getattr(_systems, function_name, None) or getattr(_inference, function_name)
     started = time.perf_counter()
@@ -225,7 +232,9 @@ Protocol: MNIST, pixels / 255, flattened; Gaussian noise std 0.4 clipped to [0, 
 drawn once with a fixed seed for the test set; MSE and PSNR (data range 1) of the
 denoised test set against the clean one. Seconds per epoch: median of the epochs after
 the first; "s to target": training seconds (evaluation excluded) until the test PSNR
-first reaches the target. Keras, the hand-written PyTorch loop and MLPRegressor draw the
+first reaches the target (for skdae, the estimator's own `epoch_times_`, which leave out
+the input validation that each `partial_fit` call repeats and `fit` does once). Keras,
+the hand-written PyTorch loop and MLPRegressor draw the
 training noise once, as the Keras tutorial does; skdae draws it afresh every epoch.
 PCA and KernelPCA are fitted on clean training images.
 

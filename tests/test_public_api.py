@@ -43,6 +43,7 @@ SUBMODULES = {
         "DeviceWarning", "DivergenceError", "InconsistentVersionWarning", "ModelFileError",
         "OvercompleteWarning", "SkdaeError",
     ],
+    "skdae.chunks": ["iter_chunks"],
     "skdae.metrics": ["denoising_report", "peak_signal_noise_ratio"],
     "skdae.plotting": [
         "CorruptionDisplay", "LatentSpaceDisplay", "LossCurveDisplay", "ReconstructionDisplay",
