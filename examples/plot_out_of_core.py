@@ -48,14 +48,16 @@ print(f"{path.name}: {path.stat().st_size / 2**20:.0f} MB, {len(X_train)} rows")
 # Train chunk by chunk
 # --------------------
 # One pass over all chunks is one epoch. Each ``partial_fit`` shuffles within its chunk;
-# write the file in random order if it is sorted (by label, say).
+# write the file in random order if it is sorted (by label, say). Each call is also one
+# epoch of the learning-rate schedule, so ``max_iter`` is the number of calls planned.
 noise = GaussianNoise(0.4, clip=(0, 1))
 chunk_size = max(len(X_train) // 6, 1)
-chunked = DenoisingAutoencoder(corruption=noise, random_state=0)
+n_chunks = -(-len(X_train) // chunk_size)
+chunked = DenoisingAutoencoder(corruption=noise, max_iter=epochs * n_chunks, random_state=0)
 for epoch in range(epochs):
     for chunk in iter_chunks(path, chunk_size=chunk_size):
         chunked.partial_fit(chunk)
-print(f"{chunked.n_iter_} partial_fit calls ({epochs} epochs of 6 chunks)")
+print(f"{chunked.n_iter_} partial_fit calls ({epochs} epochs of {n_chunks} chunks)")
 
 # %%
 # Compare with ``fit`` on the whole array

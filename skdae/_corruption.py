@@ -155,8 +155,9 @@ class GaussianNoise(BaseCorruption):
         return self
 
     def _corrupt_tensor(self, X, generator):
-        noise = torch.randn(X.shape, generator=generator, device=X.device, dtype=X.dtype)
-        noisy = X + self.std * noise
+        # Scaled, shifted and clipped in place: no temporaries of the batch's size.
+        noisy = torch.randn(X.shape, generator=generator, device=X.device, dtype=X.dtype)
+        noisy.mul_(self.std).add_(X)
         if self.clip is not None:
             noisy.clamp_(float(self.clip[0]), float(self.clip[1]))
         return noisy

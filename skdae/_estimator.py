@@ -29,6 +29,7 @@ from skdae._persistence import (
     warn_on_version_mismatch,
 )
 from skdae._random import make_generator, seed_from_random_state
+from skdae._schedule import LEARNING_RATE_SCHEDULES, learning_rate_at
 from skdae._training import (
     LOSSES,
     OPTIMIZERS,
@@ -96,8 +97,18 @@ or None, default='gaussian'
     solver : {'adam', 'adamw', 'sgd'}, default='adam'
         Optimizer. ``'sgd'`` uses Nesterov momentum 0.9.
 
-    learning_rate_init : float, default=1e-3
-        Learning rate of the optimizer.
+    learning_rate : {'cosine', 'constant'}, default='cosine'
+        Learning-rate schedule over the ``max_iter`` epochs. ``'cosine'`` warms up
+        linearly over the first tenth of the epochs (at most one epoch), peaks at
+        ``learning_rate_init``, then decays along a half cosine to 1% of it by the last
+        epoch. ``'constant'`` keeps ``learning_rate_init`` throughout. Each
+        :meth:`fit` runs the whole schedule; each :meth:`partial_fit` call counts as one
+        epoch of it, so when streaming chunks either set ``max_iter`` to the number of
+        calls planned or use ``'constant'``.
+
+    learning_rate_init : float, default=3e-3
+        Peak learning rate of the optimizer (the rate itself when
+        ``learning_rate='constant'``).
 
     alpha : float, default=0.0
         L2 penalty, passed to the optimizer as ``weight_decay`` (decoupled for
@@ -225,6 +236,7 @@ or None, default='gaussian'
         "loss": [StrOptions({"auto", *LOSSES})],
         "corruption": [StrOptions(set(CORRUPTION_ALIASES)), BaseCorruption, None],
         "solver": [StrOptions(set(OPTIMIZERS))],
+        "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -250,7 +262,8 @@ or None, default='gaussian'
         loss="auto",
         corruption="gaussian",
         solver="adam",
-        learning_rate_init=1e-3,
+        learning_rate="cosine",
+        learning_rate_init=3e-3,
         alpha=0.0,
         batch_size=128,
         max_iter=50,
@@ -271,6 +284,7 @@ or None, default='gaussian'
         self.loss = loss
         self.corruption = corruption
         self.solver = solver
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.alpha = alpha
         self.batch_size = batch_size
@@ -312,6 +326,8 @@ or None, default='gaussian'
         X, X_noisy = self._validate_training_data(X, X_noisy, reset=start_afresh)
         if start_afresh:
             self._initialize(X)
+        # Every fit runs the whole schedule, a warm-started one too.
+        self._schedule_origin = self.n_iter_
         self._train(X, X_noisy, n_epochs=self.max_iter, validate=self.early_stopping)
         return self
 
@@ -388,6 +404,9 @@ or None, default='gaussian'
         self.best_loss_ = math.inf
         self.best_epoch_ = 0
         self.n_iter_ = 0
+        # The epoch at which the current learning-rate schedule started: partial_fit
+        # goes on along the schedule of the last fit (or of its own first call).
+        self._schedule_origin = 0
 
     def _resolve_loss(self, X):
         output_activation = self.output_activation
@@ -437,6 +456,11 @@ or None, default='gaussian'
         progress = ProgressPrinter(self.verbose, self.n_iter_ + n_epochs)
         on_batch = progress.batch_done if self.verbose >= 2 else None
 
+        if self.learning_rate == "constant":
+            # Also applies a learning_rate_init changed since the optimizer was built.
+            for group in self._optimizer.param_groups:
+                group["lr"] = float(self.learning_rate_init)
+
         for _ in range(n_epochs):
             epoch = self.n_iter_ + 1
             last_good_state = copy_state(self.module_)
@@ -451,6 +475,7 @@ or None, default='gaussian'
                 batch_size=self.batch_size,
                 generator=make_generator(self._seed + epoch, device),
                 shuffle=self.shuffle,
+                learning_rate=self._schedule_for_epoch(epoch),
                 on_batch=on_batch,
             )
             val_loss = None
@@ -478,6 +503,23 @@ or None, default='gaussian'
         else:
             self.best_loss_ = min(self.loss_curve_)
             self.best_epoch_ = self.n_iter_
+
+    def _schedule_for_epoch(self, epoch):
+        """The learning rate within ``epoch`` as a function of the fraction done."""
+        if self.learning_rate == "constant":
+            return None
+        epochs_before = epoch - 1 - self._schedule_origin
+        initial = float(self.learning_rate_init)
+
+        def rate(fraction):
+            return learning_rate_at(
+                self.learning_rate,
+                epochs_before + fraction,
+                initial=initial,
+                n_epochs=self.max_iter,
+            )
+
+        return rate
 
     def _split_validation(self, X_target, X_input):
         n_samples = X_target.shape[0]

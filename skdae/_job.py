@@ -86,7 +86,8 @@ def train_job(
     hidden_layer_sizes=(256, 128),
     max_iter=50,
     batch_size=128,
-    learning_rate_init=1e-3,
+    learning_rate="cosine",
+    learning_rate_init=3e-3,
     validation_fraction=0.1,
     n_iter_no_change=None,
     device="auto",
@@ -117,6 +118,7 @@ def train_job(
         corruption=corruption,
         max_iter=max_iter,
         batch_size=batch_size,
+        learning_rate=learning_rate,
         learning_rate_init=learning_rate_init,
         # The held-out part gives the validation curve; without a patience the run
         # goes all max_iter epochs and keeps the best validation epoch.
@@ -150,6 +152,7 @@ def train_job(
         "epochs": dae.n_iter_,
         "best_epoch": dae.best_epoch_,
         "batch_size": batch_size,
+        "learning_rate": learning_rate,
         "learning_rate_init": learning_rate_init,
         "fit_seconds": fit_seconds,
         "median_epoch_seconds": float(np.median(dae.epoch_times_)),

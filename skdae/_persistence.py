@@ -52,6 +52,7 @@ _FITTED_SCALARS = (
     "best_epoch_",
     "n_iter_",
     "_seed",
+    "_schedule_origin",
 )
 
 
@@ -174,6 +175,9 @@ def _params_to_json(estimator):
 def _params_from_json(params):
     params = dict(params)
     params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    # skdae 0.1.0 had no learning-rate schedule: its models were trained at a constant
+    # rate, and go on training that way.
+    params.setdefault("learning_rate", "constant")
     if isinstance(params["corruption"], dict):
         params["corruption"] = corruption_from_json(params["corruption"])
     return params
@@ -192,6 +196,9 @@ def _fitted_to_json(estimator):
 
 def _restore_fitted(estimator, fitted):
     for name in _FITTED_SCALARS:
+        if name == "_schedule_origin" and name not in fitted:  # written by skdae 0.1.0
+            estimator._schedule_origin = 0
+            continue
         setattr(estimator, name, fitted[name])
     architecture = dict(fitted["_architecture"])
     architecture["hidden_layer_sizes"] = tuple(architecture["hidden_layer_sizes"])

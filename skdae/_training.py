@@ -71,9 +71,13 @@ def train_one_epoch(
     batch_size,
     generator,
     shuffle,
+    learning_rate=None,
     on_batch=None,
 ):
     """Run one pass over the data and return the mean training loss.
+
+    ``learning_rate``, when given, maps the fraction of the epoch done after a batch
+    (in (0, 1]) to the rate for that batch's step; otherwise the optimizer's rate stays.
 
     ``X_input`` is None for ordinary training (each batch of ``X_target`` is corrupted
     afresh on its device) or a tensor of pre-corrupted inputs aligned with ``X_target``.
@@ -95,11 +99,15 @@ def train_one_epoch(
             inputs = (
                 corruption._corrupt_tensor(target, generator) if X_input is None else X_input[rows]
             )
+        if learning_rate is not None:
+            rate = learning_rate(min(start + batch_size, n_samples) / n_samples)
+            for group in optimizer.param_groups:
+                group["lr"] = rate
         optimizer.zero_grad(set_to_none=True)
         loss = loss_fn(module.decoder(module.encoder(inputs)), module.output_activation, target)
         loss.backward()
         optimizer.step()
-        total += loss.detach() * target.shape[0]
+        total.add_(loss.detach(), alpha=target.shape[0])
         if (start // batch_size + 1) % FLUSH_SUBNORMALS_EVERY == 0:
             flush_subnormal_state(optimizer)
         if on_batch is not None:

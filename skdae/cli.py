@@ -64,7 +64,8 @@ def _build_parser():
     train.add_argument("--hidden", type=_sizes, default=(256, 128), help="encoder hidden widths, e.g. 256,128")
     train.add_argument("--epochs", type=_positive_int, default=50, help="default %(default)s")
     train.add_argument("--batch-size", type=_positive_int, default=128, help="default %(default)s")
-    train.add_argument("--learning-rate", type=float, default=1e-3, help="default %(default)s")
+    train.add_argument("--learning-rate", type=float, default=3e-3, help="peak learning rate (default %(default)s)")
+    train.add_argument("--schedule", choices=["cosine", "constant"], default="cosine", help="learning-rate schedule (default %(default)s)")
     train.add_argument("--validation-fraction", type=float, default=0.1, help="held out for the validation curve (default %(default)s)")
     train.add_argument("--patience", type=_positive_int, default=None, help="stop after this many epochs without validation improvement (default: never stop early)")
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default %(default)s)")
@@ -126,6 +127,7 @@ def _train(args):
             hidden_layer_sizes=args.hidden,
             max_iter=args.epochs,
             batch_size=args.batch_size,
+            learning_rate=args.schedule,
             learning_rate_init=args.learning_rate,
             validation_fraction=args.validation_fraction,
             n_iter_no_change=args.patience,

@@ -83,7 +83,9 @@ def test_partial_fit_on_chunks_matches_fit_in_quality(digits, tmp_path):
                   learning_rate_init=3e-3, random_state=0)
     epochs = 40
     whole = DenoisingAutoencoder(**params, max_iter=epochs).fit(X_train)
-    chunked = DenoisingAutoencoder(**params)
+    # Each partial_fit call is one epoch of the learning-rate schedule: max_iter says
+    # how many calls there will be, so that the schedule spans them all.
+    chunked = DenoisingAutoencoder(**params, max_iter=3 * epochs)
     for _ in range(epochs):
         for chunk in iter_chunks(tmp_path / "train.npy", chunk_size=420):
             chunked.partial_fit(chunk)

@@ -97,7 +97,7 @@ def test_defaults_build_the_reference_network():
         "256 -> 784 [Sigmoid]",
     ]
     assert isinstance(dae._optimizer, torch.optim.Adam)
-    assert dae._optimizer.defaults["lr"] == 1e-3
+    assert (dae.learning_rate, dae._optimizer.defaults["lr"]) == ("cosine", 3e-3)
     assert dae._optimizer.defaults["fused"]  # torch >= 2.4 has the CPU kernel
     assert (dae.loss_, dae.batch_size) == ("bce", 128)
 
@@ -195,7 +195,9 @@ def test_fit_leaves_the_global_torch_rng_alone(small_X):
 
 def test_early_stopping_stops_and_restores_the_best_epoch(digits):
     X_train = digits[0]
-    params = dict(FAST, learning_rate_init=0.03, early_stopping=True, n_iter_no_change=3, tol=10.0)
+    # A constant rate: a run with a different max_iter then takes the same steps.
+    params = dict(FAST, learning_rate="constant", learning_rate_init=0.03, early_stopping=True,
+                  n_iter_no_change=3, tol=10.0)
     # A huge tol: after the first epoch none counts as an improvement, so patience
     # runs out at epoch 1 + 3.
     dae = DenoisingAutoencoder(**{**params, "max_iter": 50}).fit(X_train)
@@ -211,8 +213,9 @@ def test_early_stopping_stops_and_restores_the_best_epoch(digits):
 
 def test_early_stopping_restores_best_when_the_last_epoch_is_worse(digits):
     X_train = digits[0]
+    params = dict(FAST, learning_rate="constant", learning_rate_init=0.05)
     dae = DenoisingAutoencoder(
-        **dict(FAST, max_iter=30, learning_rate_init=0.05),
+        **dict(params, max_iter=30),
         early_stopping=True,
         n_iter_no_change=30,
     ).fit(X_train)
@@ -220,15 +223,15 @@ def test_early_stopping_restores_best_when_the_last_epoch_is_worse(digits):
     assert dae.best_epoch_ == int(np.argmax(scores)) + 1
     if dae.best_epoch_ < dae.n_iter_:
         reference = DenoisingAutoencoder(
-            **dict(FAST, max_iter=dae.best_epoch_, learning_rate_init=0.05),
+            **dict(params, max_iter=dae.best_epoch_),
             early_stopping=True,
             n_iter_no_change=30,
         ).fit(X_train)
         np.testing.assert_array_equal(dae.transform(X_train), reference.transform(X_train))
 
 
-def test_warm_start_continues_exactly(small_X):
-    params = dict(FAST, max_iter=2, warm_start=True)
+def test_warm_start_continues_exactly_at_a_constant_rate(small_X):
+    params = dict(FAST, max_iter=2, warm_start=True, learning_rate="constant")
     warm = DenoisingAutoencoder(**params).fit(small_X).fit(small_X)
     straight = DenoisingAutoencoder(**dict(params, max_iter=4)).fit(small_X)
     assert warm.n_iter_ == 4
@@ -366,6 +369,7 @@ def test_x_noisy_must_match_x(small_X):
         ({"batch_size": 0}, "'batch_size' parameter"),
         ({"max_iter": 0}, "'max_iter' parameter"),
         ({"learning_rate_init": 0.0}, "'learning_rate_init' parameter"),
+        ({"learning_rate": "step"}, "'learning_rate' parameter"),
         ({"loss": "hinge"}, "'loss' parameter"),
         ({"activation": "swish"}, "'activation' parameter"),
         ({"solver": "lbfgs"}, "'solver' parameter"),

@@ -58,11 +58,21 @@ def test_an_unfitted_estimator_pickles():
     assert loaded.latent_dim == 3 and not hasattr(loaded, "module_")
 
 
+def _two_partial_fits(X, params):
+    dae = DenoisingAutoencoder(**params)
+    for _ in range(2):
+        dae.partial_fit(X)
+    return dae
+
+
 def test_training_resumes_after_loading_exactly(small_X):
-    params = dict(FAST, max_iter=2, warm_start=True)
-    dae = DenoisingAutoencoder(**params).fit(small_X)
-    resumed = pickle.loads(pickle.dumps(dae)).fit(small_X)
-    straight = DenoisingAutoencoder(**dict(params, max_iter=4)).fit(small_X)
+    # Mid-way through the learning-rate schedule: the optimizer state and the
+    # schedule's position travel with the model.
+    params = dict(FAST, max_iter=4)
+    resumed = pickle.loads(pickle.dumps(_two_partial_fits(small_X, params)))
+    for _ in range(2):
+        resumed.partial_fit(small_X)
+    straight = DenoisingAutoencoder(**params).fit(small_X)
     assert resumed.loss_curve_ == straight.loss_curve_
     np.testing.assert_array_equal(resumed.predict(small_X), straight.predict(small_X))
 
@@ -139,10 +149,12 @@ def test_safe_format_round_trip_is_bit_identical(saved, small_X):
 
 
 def test_safe_format_keeps_training_exactly(small_X, tmp_path):
-    params = dict(FAST, max_iter=2, warm_start=True)
-    dae = DenoisingAutoencoder(**params).fit(small_X)
-    resumed = DenoisingAutoencoder.load(dae.save(tmp_path / "m.skdae")).fit(small_X)
-    straight = DenoisingAutoencoder(**dict(params, max_iter=4)).fit(small_X)
+    params = dict(FAST, max_iter=4)
+    dae = _two_partial_fits(small_X, params)
+    resumed = DenoisingAutoencoder.load(dae.save(tmp_path / "m.skdae"))
+    for _ in range(2):
+        resumed.partial_fit(small_X)
+    straight = DenoisingAutoencoder(**params).fit(small_X)
     assert resumed.loss_curve_ == straight.loss_curve_
 
 
@@ -229,3 +241,22 @@ def test_save_before_fit_is_refused(tmp_path):
 
     with pytest.raises(NotFittedError):
         DenoisingAutoencoder().save(tmp_path / "m.skdae")
+
+
+def test_a_file_from_skdae_0_1_0_goes_on_training_at_a_constant_rate(small_X, tmp_path):
+    """0.1.0 files have no learning-rate schedule: neither the parameter nor its origin."""
+    import json
+
+    def strip_schedule(raw):
+        config = json.loads(raw)
+        del config["params"]["learning_rate"]
+        del config["fitted"]["_schedule_origin"]
+        config["params"]["learning_rate_init"] = 1e-3
+        return json.dumps(config).encode()
+
+    path = DenoisingAutoencoder(**FAST).fit(small_X).save(tmp_path / "old.skdae")
+    _rewrite(path, "skdae-model.json", strip_schedule)
+    loaded = DenoisingAutoencoder.load(path)
+    assert (loaded.learning_rate, loaded._schedule_origin) == ("constant", 0)
+    loaded.partial_fit(small_X)
+    assert loaded._optimizer.param_groups[0]["lr"] == 1e-3
