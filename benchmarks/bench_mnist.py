@@ -35,7 +35,7 @@ KERAS_REFERENCE_EPOCHS = 10  # the quality a "time to quality" is measured again
 FALLBACK_TARGET_DB = 18.5  # Keras's 10-epoch PSNR on this machine kind, per the issue
 
 ALL_SYSTEMS = ("noisy", "skdae", "keras", "torch", "torch_glorot", "mlp",
-               "pca", "kernel_pca", "downstream", "inference")
+               "pca", "kernel_pca", "downstream", "inference", "profile")
 
 
 def plan(args):
@@ -52,17 +52,20 @@ def plan(args):
         "kernel_pca": ("run_kernel_pca", {"n_fit": args.kernel_pca_fit}),
         "downstream": ("run_downstream", {"epochs": e}),
         "inference": ("run_inference", {"n_rows": args.inference_rows}),
+        "profile": ("run_profile", {}),
     }
 
 
 def _run_isolated(function_name, kwargs, data_kwargs):
     """Runs in a child process: load the data, run one system, add its peak memory."""
     import _inference
+    import _profile
     import _systems
 
     reset_peak_rss()
     data = load_data(**data_kwargs)
-    function = getattr(_systems, function_name, None) or getattr(_inference, function_name)
+    function = next(getattr(module, function_name) for module in (_systems, _inference, _profile)
+                    if hasattr(module, function_name))
     started = time.perf_counter()
     result = function(data, **kwargs)
     result.pop("_model", None)
@@ -175,6 +178,17 @@ def format_tables(results, summary):
                   f"| predict rows/s | {inference['predict_rows_per_second']:,.0f} |",
                   f"| predict on {inference['memory_rows']:,} rows: peak beyond input + output | "
                   f"{inference['predict_overhead_mb']:.0f} MB |"]
+    profile = results.get("profile")
+    if profile:
+        lines += ["", "Where one skdae epoch goes (torch.profiler, self CPU time; the profiled "
+                  f"epoch took {profile['epoch_seconds_profiled']:.2f} s, "
+                  f"{profile['epoch_seconds_unprofiled']:.2f} s without the profiler). The "
+                  f"matrix products, {profile['matmul_gflop']:.0f} GFLOP an epoch, ran at "
+                  f"{profile['matmul_gflop_per_second']:.0f} GFLOP/s in "
+                  f"{profile['matmul_seconds']:.2f} s:", "",
+                  "| op | self seconds | share | calls |", "|---|---|---|---|"]
+        lines += [f"| `{op['op']}` | {op['self_seconds']:.3f} | {op['share']:.1%} | {op['calls']} |"
+                  for op in profile["top_ops"]]
     lines += ["", f"PSNR target for 'time to target': {summary['psnr_target_db']:.2f} dB "
               f"({summary['psnr_target_source']}).", "",
               "| target | goal | value | met |", "|---|---|---|---|"]

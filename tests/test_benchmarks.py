@@ -49,7 +49,7 @@ def test_quick_mode_runs_end_to_end_on_the_bundled_sample(tmp_path):
     command = [
         sys.executable, str(BENCHMARKS / "bench_mnist.py"), "--quick", "--epochs", "2",
         "--n-train", "600", "--n-test", "200", "--inference-rows", "5000",
-        "--systems", "noisy,skdae,torch,mlp,pca,kernel_pca,downstream,inference",
+        "--systems", "noisy,skdae,torch,mlp,pca,kernel_pca,downstream,inference,profile",
         "--json", str(out), "--results-md", str(md),
     ]
     run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
@@ -64,5 +64,24 @@ def test_quick_mode_runs_end_to_end_on_the_bundled_sample(tmp_path):
     assert results["pca"]["test_psnr"] > noisy
     assert results["downstream"]["raw_pixels"]["clean"] > 0.5
     assert results["inference"]["predict_rows_per_second"] > 0
+    profile = results["profile"]
+    assert {op["op"] for op in profile["top_ops"]} >= {"aten::mm", "aten::addmm"}
+    assert 0 < profile["matmul_seconds"] < profile["profiled_op_seconds"]
+    assert "Where one skdae epoch goes" in md.read_text()
     assert "| skdae |" in md.read_text()
     assert "| skdae |" in run.stdout
+
+
+def test_epoch_matmul_flop_counts_every_product_but_the_input_gradient():
+    from _profile import epoch_matmul_flop
+
+    from skdae._network import build_autoencoder
+
+    module = build_autoencoder(784, (256, 128), 64, "relu", "sigmoid")
+    layers = [(784, 256), (256, 128), (128, 64), (64, 128), (128, 256), (256, 784)]
+    per_sample = sum(2 * n_in * n_out for n_in, n_out in layers)  # one product's FLOPs
+    expected = 3 * per_sample * 60_000 - 2 * 784 * 256 * 60_000
+    assert epoch_matmul_flop(module, 60_000) == expected
+    # The 174 GFLOP counts the data's gradient too, which autograd never computes.
+    assert round((expected + 2 * 784 * 256 * 60_000) / 1e9) == 174
+    assert round(expected / 1e9) == 150
