@@ -195,10 +195,8 @@ def _fitted_to_json(estimator):
 
 
 def _restore_fitted(estimator, fitted):
+    fitted = {"_schedule_origin": 0, **fitted}  # files from skdae 0.1.0 have no schedule
     for name in _FITTED_SCALARS:
-        if name == "_schedule_origin" and name not in fitted:  # written by skdae 0.1.0
-            estimator._schedule_origin = 0
-            continue
         setattr(estimator, name, fitted[name])
     architecture = dict(fitted["_architecture"])
     architecture["hidden_layer_sizes"] = tuple(architecture["hidden_layer_sizes"])
