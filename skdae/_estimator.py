@@ -22,6 +22,8 @@ from skdae._network import (
     summarize,
 )
 from skdae._persistence import (
+    FITTED_ADDED_SINCE_0_1,
+    PARAMETERS_ADDED_SINCE_0_1,
     cpu_tree,
     library_versions,
     load_model,
@@ -76,7 +78,15 @@ class DenoisingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     activation : {'relu', 'leaky_relu', 'elu', 'gelu', 'tanh', 'sigmoid', 'identity'}, \
 default='relu'
-        Activation after every hidden layer and after the code layer.
+        Activation after every hidden layer of the encoder and the decoder.
+
+    latent_activation : {'auto', 'relu', 'leaky_relu', 'elu', 'gelu', 'tanh', \
+'sigmoid', 'identity'}, default='auto'
+        Activation of the code layer, whose output :meth:`transform` returns.
+        ``'auto'`` uses ``activation``, as the Keras reference network does. With ReLU
+        some code units can die (stay at zero for every input: on MNIST about one in
+        five of 64); ``'identity'`` gives linear codes with no dead units, which makes
+        better features for a downstream linear model.
 
     output_activation : {'auto', 'sigmoid', 'identity', 'tanh'}, default='auto'
         Activation of the reconstruction. ``'auto'`` is ``'sigmoid'`` with the BCE loss
@@ -232,6 +242,7 @@ or None, default='gaussian'
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
+        "latent_activation": [StrOptions({"auto", *ACTIVATIONS})],
         "output_activation": [StrOptions({"auto", *OUTPUT_ACTIVATIONS})],
         "loss": [StrOptions({"auto", *LOSSES})],
         "corruption": [StrOptions(set(CORRUPTION_ALIASES)), BaseCorruption, None],
@@ -258,6 +269,7 @@ or None, default='gaussian'
         *,
         hidden_layer_sizes=(256, 128),
         activation="relu",
+        latent_activation="auto",
         output_activation="auto",
         loss="auto",
         corruption="gaussian",
@@ -280,6 +292,7 @@ or None, default='gaussian'
         self.latent_dim = latent_dim
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.latent_activation = latent_activation
         self.output_activation = output_activation
         self.loss = loss
         self.corruption = corruption
@@ -394,6 +407,9 @@ or None, default='gaussian'
             "hidden_layer_sizes": hidden,
             "latent_dim": self.latent_dim,
             "activation": self.activation,
+            "latent_activation": (
+                self.activation if self.latent_activation == "auto" else self.latent_activation
+            ),
             "output_activation": self.output_activation_,
         }
         self.module_ = self._build_module()
@@ -762,6 +778,10 @@ or None, default='gaussian'
         module_state = state.pop("_module_state", None)
         optimizer_state = state.pop("_optimizer_state", None)
         warn_on_version_mismatch(state.pop("_skdae_versions", {}), what="pickled model")
+        # A pickle from skdae 0.1.0 lacks what came later; it loads as it was trained.
+        state = {**PARAMETERS_ADDED_SINCE_0_1, **state}
+        if module_state is not None:
+            state = {**FITTED_ADDED_SINCE_0_1, **state}
         super().__setstate__(state)
         if module_state is not None:
             self._restore_network(module_state, optimizer_state)

@@ -23,17 +23,27 @@ OUTPUT_ACTIVATIONS = {"sigmoid": nn.Sigmoid, "identity": nn.Identity, "tanh": nn
 class DenseAutoencoder(nn.Module):
     """Encoder ``n_features -> *hidden -> latent_dim`` and the mirrored decoder.
 
-    ``decoder`` ends with a plain linear layer (pre-activation outputs, "logits"), and
+    ``activation`` follows every hidden layer; ``latent_activation`` (by default the
+    same) follows the code layer. ``decoder`` ends with a plain linear layer (pre-activation outputs, "logits"), and
     ``output_activation`` maps them to the data's range. Keeping the two apart lets the
     training loss use the numerically stable ``binary_cross_entropy_with_logits``.
     """
 
-    def __init__(self, n_features, hidden_layer_sizes, latent_dim, activation, output_activation):
+    def __init__(
+        self,
+        n_features,
+        hidden_layer_sizes,
+        latent_dim,
+        activation,
+        output_activation,
+        latent_activation=None,
+    ):
         super().__init__()
         encoder_sizes = [n_features, *hidden_layer_sizes, latent_dim]
         decoder_sizes = encoder_sizes[::-1]
-        self.encoder = _dense_stack(encoder_sizes, activation, activate_last=True)
-        self.decoder = _dense_stack(decoder_sizes, activation, activate_last=False)
+        self.encoder = _dense_stack(encoder_sizes, activation)
+        self.encoder.append(_activation_layer(latent_activation or activation))
+        self.decoder = _dense_stack(decoder_sizes, activation)
         self.output_activation = OUTPUT_ACTIVATIONS[output_activation]()
 
     def forward(self, X):
@@ -43,14 +53,19 @@ class DenseAutoencoder(nn.Module):
         return self.output_activation(self.decoder(codes))
 
 
-def build_autoencoder(n_features, hidden_layer_sizes, latent_dim, activation, output_activation):
+def build_autoencoder(
+    n_features, hidden_layer_sizes, latent_dim, activation, output_activation,
+    latent_activation=None,
+):
     """Build a :class:`DenseAutoencoder` with Glorot-uniform weights and zero biases.
 
     Glorot-uniform is Keras's default; it trains this network measurably faster than
-    torch's default (Kaiming-uniform with a=sqrt(5)) on MNIST.
+    torch's default (Kaiming-uniform with a=sqrt(5)) on MNIST. ``latent_activation``
+    None means ``activation`` (models saved before it existed have no such entry).
     """
     module = DenseAutoencoder(
-        n_features, hidden_layer_sizes, latent_dim, activation, output_activation
+        n_features, hidden_layer_sizes, latent_dim, activation, output_activation,
+        latent_activation,
     )
     for layer in module.modules():
         if isinstance(layer, nn.Linear):
@@ -70,14 +85,12 @@ def _activation_layer(name):
     return ACTIVATIONS[name]()
 
 
-def _dense_stack(sizes, activation, *, activate_last):
+def _dense_stack(sizes, activation):
+    """Dense layers through ``sizes``, ``activation`` between them, none after the last."""
     layers = []
-    n_layers = len(sizes) - 1
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(n_in, n_out))
-        if i < n_layers - 1 or activate_last:
-            layers.append(_activation_layer(activation))
-    return nn.Sequential(*layers)
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(n_in, n_out), _activation_layer(activation)]
+    return nn.Sequential(*layers[:-1])
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,12 @@ _CORRUPTIONS = {
     cls.__name__: cls
     for cls in (GaussianNoise, SaltAndPepperNoise, MaskingNoise, IdentityCorruption, Compose)
 }
+# What skdae 0.1.0 lacked, with the values that reproduce how its models were trained
+# (at a constant rate; one activation for the hidden and the code layers), so that its
+# files and pickles go on working as they did.
+PARAMETERS_ADDED_SINCE_0_1 = {"learning_rate": "constant", "latent_activation": "auto"}
+FITTED_ADDED_SINCE_0_1 = {"_schedule_origin": 0}
+
 _FITTED_SCALARS = (
     "n_features_in_",
     "loss_",
@@ -175,9 +181,7 @@ def _params_to_json(estimator):
 def _params_from_json(params):
     params = dict(params)
     params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-    # skdae 0.1.0 had no learning-rate schedule: its models were trained at a constant
-    # rate, and go on training that way.
-    params.setdefault("learning_rate", "constant")
+    params = {**PARAMETERS_ADDED_SINCE_0_1, **params}
     if isinstance(params["corruption"], dict):
         params["corruption"] = corruption_from_json(params["corruption"])
     return params
@@ -195,11 +199,12 @@ def _fitted_to_json(estimator):
 
 
 def _restore_fitted(estimator, fitted):
-    fitted = {"_schedule_origin": 0, **fitted}  # files from skdae 0.1.0 have no schedule
+    fitted = {**FITTED_ADDED_SINCE_0_1, **fitted}
     for name in _FITTED_SCALARS:
         setattr(estimator, name, fitted[name])
     architecture = dict(fitted["_architecture"])
     architecture["hidden_layer_sizes"] = tuple(architecture["hidden_layer_sizes"])
+    architecture.setdefault("latent_activation", architecture["activation"])
     estimator._architecture = architecture
     estimator.corruption_ = corruption_from_json(fitted["corruption_"])
     if "feature_names_in_" in fitted:

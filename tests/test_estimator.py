@@ -125,6 +125,21 @@ def test_every_setting_reaches_the_network(small_X):
     assert dae.n_iter_ == 2
 
 
+def test_latent_activation_sets_the_code_layer_and_auto_follows_activation(small_X):
+    params = dict(FAST, activation="tanh")
+    auto = DenoisingAutoencoder(**params).fit(small_X)
+    assert isinstance(auto.module_.encoder[-1], torch.nn.Tanh)
+    linear = DenoisingAutoencoder(**params, latent_activation="identity").fit(small_X)
+    assert isinstance(linear.module_.encoder[-1], torch.nn.Identity)
+    assert isinstance(linear.module_.encoder[1], torch.nn.Tanh)
+    # Linear codes take negative values, which a ReLU code layer never does.
+    relu_codes = DenoisingAutoencoder(**FAST).fit(small_X).transform(small_X)
+    linear_codes = DenoisingAutoencoder(**FAST, latent_activation="identity").fit(
+        small_X
+    ).transform(small_X)
+    assert relu_codes.min() >= 0 and linear_codes.min() < 0
+
+
 def test_y_is_ignored(small_X):
     y = np.arange(60) % 3
     a = DenoisingAutoencoder(**FAST).fit(small_X, y)

@@ -61,3 +61,21 @@ def test_activations_are_applied_after_every_hidden_and_code_layer(activation):
     names = [r.activation for r in rows]
     expected = {"tanh": "Tanh", "gelu": "GELU", "identity": "Identity"}[activation]
     assert names == [expected, expected, expected, "Identity"]
+
+
+def test_latent_activation_follows_the_code_layer_only():
+    rows = summarize(_net(n_features=6, hidden_layer_sizes=(5,), latent_dim=2,
+                          latent_activation="identity"))
+    assert [r.activation for r in rows] == ["ReLU", "Identity", "ReLU", "Sigmoid"]
+
+
+def test_latent_activation_none_means_the_hidden_activation():
+    """Models saved before latent_activation existed rebuild with their one activation."""
+    rows = summarize(_net(n_features=6, hidden_layer_sizes=(5,), latent_dim=2, activation="elu"))
+    assert [r.activation for r in rows] == ["ELU", "ELU", "ELU", "Sigmoid"]
+
+
+def test_the_state_dict_keys_do_not_depend_on_the_latent_activation():
+    """Weights saved with one code activation load into a network built with another."""
+    relu, linear = _net(), _net(latent_activation="identity")
+    linear.load_state_dict(relu.state_dict())
