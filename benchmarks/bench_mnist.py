@@ -119,10 +119,13 @@ def summarize(results, args):
              ours["test_psnr"] - keras["test_psnr"], lambda v: v >= 0.5),
         ]
     down = results.get("downstream")
-    if down and "skdae_codes" in down:
+    if down and "skdae_features_codes" in down:
+        codes = down["skdae_features_codes"]
         checks += [
-            ("LR on skdae codes, clean test accuracy", ">= 0.96", down["skdae_codes"]["clean"], lambda v: v >= 0.96),
-            ("LR on skdae codes, noisy test accuracy", ">= 0.90", down["skdae_codes"]["noisy"], lambda v: v >= 0.90),
+            ("LR on skdae codes ('features' preset), clean test accuracy", ">= 0.96",
+             codes["clean"], lambda v: v >= 0.96),
+            ("LR on skdae codes ('features' preset), noisy test accuracy", ">= 0.90",
+             codes["noisy"], lambda v: v >= 0.90),
         ]
     inference = results.get("inference")
     if inference:
@@ -166,10 +169,16 @@ def format_tables(results, summary):
             "|---|---|---|",
         ]
         for key, label in (("raw_pixels", "raw pixels"), ("pca64_codes", "PCA(64) codes"),
-                           ("skdae_codes", "skdae 64-d codes")):
+                           ("skdae_codes", "skdae 64-d codes (defaults)"),
+                           ("skdae_features_codes", "skdae 64-d codes ('features' preset)")):
             lines.append(f"| {label} | {down[key]['clean']:.4f} | {down[key]['noisy']:.4f} |")
-        lines.append(f"| raw-pixel LR on skdae-denoised noisy digits | | "
-                     f"{down['raw_pixels_on_skdae_denoised_noisy']:.4f} |")
+        lines += [f"| raw-pixel LR on skdae-denoised noisy digits (defaults) | | "
+                  f"{down['raw_pixels_on_skdae_denoised_noisy']:.4f} |",
+                  "",
+                  f"The 'features' preset (`skdae.presets.make_preset('features')`) trained in "
+                  f"{down['skdae_features_fit_seconds']:.0f} s; it denoises the noisy test set "
+                  f"to {down['skdae_features_psnr']:.2f} dB, below the defaults: it is tuned "
+                  "for codes, not reconstructions."]
     inference = results.get("inference")
     if inference:
         lines += ["", "Inference (skdae, default network):", "",

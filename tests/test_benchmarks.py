@@ -62,7 +62,14 @@ def test_quick_mode_runs_end_to_end_on_the_bundled_sample(tmp_path):
     # Denoising systems do better than the noisy input they were given.
     noisy = results["noisy"]["test_psnr"]
     assert results["pca"]["test_psnr"] > noisy
-    assert results["downstream"]["raw_pixels"]["clean"] > 0.5
+    down = results["downstream"]
+    assert down["raw_pixels"]["clean"] > 0.5
+    for codes in ("skdae_codes", "skdae_features_codes"):
+        assert 0.1 < down[codes]["clean"] <= 1 and 0 <= down[codes]["noisy"] <= 1
+    assert down["skdae_features_psnr"] > noisy
+    targets = {t["target"]: t for t in payload["summary"]["targets"]}
+    assert any("'features' preset" in name for name in targets)
+    assert "('features' preset)" in md.read_text()
     assert results["inference"]["predict_rows_per_second"] > 0
     profile = results["profile"]
     assert {op["op"] for op in profile["top_ops"]} >= {"aten::mm", "aten::addmm"}

@@ -49,6 +49,7 @@ SUBMODULES = {
         "CorruptionDisplay", "LatentSpaceDisplay", "LossCurveDisplay", "ReconstructionDisplay",
     ],
     "skdae.pretrained": ["PRETRAINED_MODELS", "load_pretrained"],
+    "skdae.presets": ["PRESETS", "make_preset"],
 }
 
 
