@@ -1,6 +1,6 @@
 """Benchmark skdae against the reference systems on MNIST, in one run, on the same data.
 
-    SKDAE_DATA=../shared/data python benchmarks/bench_mnist.py            # full (~25 min)
+    SKDAE_DATA=../shared/data python benchmarks/bench_mnist.py            # full (~17 min)
     SKDAE_DATA=../shared/data python benchmarks/bench_mnist.py --quick    # a few minutes
 
 Prints a table, writes JSON (--json, default benchmarks/results.json) and rewrites

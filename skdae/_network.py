@@ -24,9 +24,10 @@ class DenseAutoencoder(nn.Module):
     """Encoder ``n_features -> *hidden -> latent_dim`` and the mirrored decoder.
 
     ``activation`` follows every hidden layer; ``latent_activation`` (by default the
-    same) follows the code layer. ``decoder`` ends with a plain linear layer (pre-activation outputs, "logits"), and
-    ``output_activation`` maps them to the data's range. Keeping the two apart lets the
-    training loss use the numerically stable ``binary_cross_entropy_with_logits``.
+    same) follows the code layer. ``decoder`` ends with a plain linear layer
+    (pre-activation outputs, "logits"), and ``output_activation`` maps them to the
+    data's range. Keeping the two apart lets the training loss use the numerically
+    stable ``binary_cross_entropy_with_logits``.
     """
 
     def __init__(
