@@ -25,6 +25,7 @@ from skdae._noise_spec import parse_noise_spec
 from skdae._version import __version__
 from skdae.datasets import SampleDataWarning, load_mnist
 from skdae.metrics import denoising_report
+from skdae.presets import make_preset
 
 MODEL_FILE = "model.skdae"  # the pickle-free format: safe to share
 METRICS_FILE = "metrics.json"
@@ -82,8 +83,10 @@ def train_job(
     data="mnist",
     data_home=None,
     noise="gaussian:0.4",
+    preset=None,
     latent_dim=64,
-    hidden_layer_sizes=(256, 128),
+    hidden_layer_sizes=None,
+    latent_activation=None,
     max_iter=50,
     batch_size=128,
     learning_rate="cosine",
@@ -101,6 +104,9 @@ def train_job(
 ):
     """Train on ``data``, evaluate on its test part, write everything into ``output``.
 
+    ``noise`` corrupts the test set, and the training batches too unless ``preset``
+    (a name in :data:`skdae.presets.PRESETS`) brings its own corruption. Architecture
+    arguments left at None keep the preset's values, else the estimator's defaults.
     Returns the metrics dictionary that is also written to ``metrics.json``.
     """
     output = Path(output)
@@ -108,14 +114,18 @@ def train_job(
     dataset = load_job_data(data, data_home=data_home, random_state=random_state, log=log)
     X_train, X_test = dataset["X_train"], dataset["X_test"]
     corruption = make_job_noise(noise, X_train)
+    what = f"noise {noise}" if preset is None else f"preset {preset!r}, test noise {noise}"
     log(
         f"Training on {len(X_train):,} x {X_train.shape[1]} ({dataset['source']}), "
-        f"noise {noise}, {max_iter} epochs."
+        f"{what}, {max_iter} epochs."
     )
-    dae = DenoisingAutoencoder(
+    chosen = {
+        "hidden_layer_sizes": None if hidden_layer_sizes is None else tuple(hidden_layer_sizes),
+        "latent_activation": latent_activation,
+    }
+    params = dict(
+        {name: value for name, value in chosen.items() if value is not None},
         latent_dim=latent_dim,
-        hidden_layer_sizes=tuple(hidden_layer_sizes),
-        corruption=corruption,
         max_iter=max_iter,
         batch_size=batch_size,
         learning_rate=learning_rate,
@@ -129,6 +139,10 @@ def train_job(
         random_state=random_state,
         verbose=verbose,
     )
+    if preset is None:
+        dae = DenoisingAutoencoder(corruption=corruption, **params)
+    else:
+        dae = make_preset(preset, **params)
     started = time.perf_counter()
     dae.fit(X_train)
     fit_seconds = time.perf_counter() - started
@@ -142,8 +156,11 @@ def train_job(
         "n_features": int(X_train.shape[1]),
     }
     metrics["model"] = {
+        "preset": preset,
+        "corruption": repr(dae.corruption),
         "latent_dim": latent_dim,
-        "hidden_layer_sizes": list(hidden_layer_sizes),
+        "hidden_layer_sizes": list(dae.hidden_layer_sizes),
+        "latent_activation": dae.latent_activation,
         "loss": dae.loss_,
         "n_parameters": count_parameters(dae.module_),
         "device": str(dae.device_),
@@ -280,6 +297,8 @@ def render_report(metrics, files):
         ]
     lines += [
         "",
+        *([f"Preset: `{metrics['model']['preset']}` (skdae.presets)."]
+          if metrics["model"]["preset"] else []),
         f"Model: {metrics['model']['n_parameters']:,} parameters, latent_dim "
         f"{metrics['model']['latent_dim']}, hidden {metrics['model']['hidden_layer_sizes']}, "
         f"loss {metrics['model']['loss']}, on {metrics['model']['device']}.",

@@ -15,10 +15,12 @@ import joblib
 from skdae._estimator import DenoisingAutoencoder
 from skdae._io import FORMATS, DataFileError, data_format, read_array, write_array
 from skdae._job import evaluate_model, load_job_data, train_job
+from skdae._network import ACTIVATIONS
 from skdae._noise_spec import NOISE_SPEC_HELP
 from skdae._version import __version__
 from skdae.datasets import ChecksumError, IDXFormatError
 from skdae.exceptions import DivergenceError, ModelFileError
+from skdae.presets import PRESETS
 
 MODEL_HELP = "a model.skdae written by 'skdae train' (or a model saved with joblib)"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -59,9 +61,11 @@ def _build_parser():
         "figures and report.md into the output folder.",
     )
     _add_data_arguments(train)
-    train.add_argument("--noise", default="gaussian:0.4", help=f"{NOISE_SPEC_HELP}; default %(default)s")
+    train.add_argument("--noise", default="gaussian:0.4", help=f"{NOISE_SPEC_HELP}; the training corruption (unless --preset brings one) and the test noise; default %(default)s")
+    train.add_argument("--preset", choices=sorted(PRESETS), default=None, help="start from a preset of skdae.presets, e.g. 'features' for codes that feed a classifier (default: the reference network)")
     train.add_argument("--latent-dim", type=_positive_int, default=64, help="code width (default %(default)s)")
-    train.add_argument("--hidden", type=_sizes, default=(256, 128), help="encoder hidden widths, e.g. 256,128")
+    train.add_argument("--hidden", type=_sizes, default=None, help="encoder hidden widths, e.g. 256,128 (default: 256,128, or the preset's)")
+    train.add_argument("--latent-activation", choices=["auto", *ACTIVATIONS], default=None, help="activation of the code layer (default: auto, the hidden layers' one, or the preset's)")
     train.add_argument("--epochs", type=_positive_int, default=50, help="default %(default)s")
     train.add_argument("--batch-size", type=_positive_int, default=128, help="default %(default)s")
     train.add_argument("--learning-rate", type=float, default=3e-3, help="peak learning rate (default %(default)s)")
@@ -123,8 +127,10 @@ def _train(args):
             data=args.data,
             data_home=args.data_home,
             noise=args.noise,
+            preset=args.preset,
             latent_dim=args.latent_dim,
             hidden_layer_sizes=args.hidden,
+            latent_activation=args.latent_activation,
             max_iter=args.epochs,
             batch_size=args.batch_size,
             learning_rate=args.schedule,

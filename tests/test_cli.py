@@ -139,6 +139,37 @@ def test_train_on_a_users_npy_file(tmp_path):
     assert "reconstructions.png" not in metrics["files"]
 
 
+def test_train_from_a_preset_keeps_its_corruption_and_tests_with_the_noise(tmp_path):
+    from skdae import Compose, DenoisingAutoencoder
+
+    out = tmp_path / "o"
+    code = main(["train", "--data-home", str(tmp_path / "empty"), "--output", str(out),
+                 "--preset", "features", "--epochs", "1", "--latent-dim", "8", "--hidden", "32",
+                 "--no-figures", "--quiet"])
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    model = metrics["model"]
+    assert model["preset"] == "features" and model["latent_activation"] == "identity"
+    assert model["hidden_layer_sizes"] == [32]  # the command line wins over the preset
+    assert "MaskingNoise" in model["corruption"] and metrics["noise"] == "gaussian:0.4"
+    assert "Preset: `features`" in (out / "report.md").read_text()
+    dae = DenoisingAutoencoder.load(out / "model.skdae")
+    assert isinstance(dae.corruption, Compose) and dae.latent_activation == "identity"
+
+
+def test_train_latent_activation_without_a_preset(tmp_path):
+    from skdae import DenoisingAutoencoder, GaussianNoise
+
+    out = tmp_path / "o"
+    code = main(["train", "--data-home", str(tmp_path / "empty"), "--output", str(out),
+                 *TINY, "--latent-activation", "identity", "--no-figures", "--no-classify"])
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["model"]["preset"] is None
+    dae = DenoisingAutoencoder.load(out / "model.skdae")
+    assert dae.latent_activation == "identity" and isinstance(dae.corruption, GaussianNoise)
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
