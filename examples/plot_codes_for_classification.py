@@ -4,10 +4,12 @@ Denoising-autoencoder codes as features
 =======================================
 
 :meth:`~skdae.DenoisingAutoencoder.transform` turns each image into a short code. Here a
-logistic regression is trained on three representations of the same digits: the 784 raw
-pixels, 64 PCA components and the 64-wide code of a denoising autoencoder. Each is scored
-on the clean test set and on a noisy copy of it (Gaussian noise, std 0.4, clipped to
-[0, 1]) that none of the models saw during training.
+logistic regression is trained on four representations of the same digits: the 784 raw
+pixels, 64 PCA components, the 64-wide code of a denoising autoencoder with the default
+settings (tuned for denoising), and that of the ``features`` preset of
+:mod:`skdae.presets` (tuned for codes). Each is scored on the clean test set and on a
+noisy copy of it (Gaussian noise, std 0.4, clipped to [0, 1]) that none of the models saw
+during training.
 """
 
 # %%
@@ -21,9 +23,11 @@ import pandas as pd
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skdae import DenoisingAutoencoder, GaussianNoise
 from skdae.datasets import SampleDataWarning, load_mnist
+from skdae.presets import PRESETS, make_preset
 
 # SKDAE_EXAMPLES_SMOKE=1 (set by the tests and the docs build) shrinks the run to seconds.
 SMOKE = os.environ.get("SKDAE_EXAMPLES_SMOKE") == "1"
@@ -43,21 +47,28 @@ if SMOKE:  # a quick look: at most 2,000 training images, fewer epochs
 X_test_noisy = GaussianNoise(std=0.4, clip=(0, 1)).corrupt(X_test, random_state=0)
 
 # %%
-# Three feature extractors, one classifier
-# ----------------------------------------
-# Each model ends in the same logistic regression. The autoencoder is unsupervised:
-# inside the pipeline it receives the labels and ignores them, learning from the images
-# alone.
+# Four feature extractors, one classifier
+# ---------------------------------------
+# Each model ends in the same logistic regression. The autoencoders are unsupervised:
+# inside the pipeline they receive the labels and ignore them, learning from the images
+# alone. The codes are standardized first: their scale is arbitrary, and the solver
+# converges faster on standardized features. The ``features`` preset differs from the
+# defaults in three ways:
+print(PRESETS["features"].description)
+
+epochs = 10 if SMOKE else 50
 dae = DenoisingAutoencoder(
-    latent_dim=64,
-    corruption=GaussianNoise(std=0.4, clip=(0, 1)),
-    max_iter=10 if SMOKE else 50,
+    latent_dim=64, corruption=GaussianNoise(std=0.4, clip=(0, 1)), max_iter=epochs,
     random_state=0,
 )
+features_dae = make_preset("features", max_iter=epochs, random_state=0)
 models = {
     "raw pixels": LogisticRegression(max_iter=1000),
     "PCA(64)": make_pipeline(PCA(64, random_state=0), LogisticRegression(max_iter=1000)),
-    "DAE codes (64)": make_pipeline(dae, LogisticRegression(max_iter=1000)),
+    "DAE codes": make_pipeline(dae, StandardScaler(), LogisticRegression(max_iter=1000)),
+    "DAE codes, 'features' preset": make_pipeline(
+        features_dae, StandardScaler(), LogisticRegression(max_iter=1000)
+    ),
 }
 accuracy = {}
 for name, model in models.items():
@@ -77,15 +88,28 @@ accuracy = pd.DataFrame(accuracy, index=["clean test", "noisy test"]).T
 print(accuracy.round(3))
 
 # %%
-# On clean digits the 64-wide codes do about as well as the 784 pixels. Under noise the
-# raw-pixel model suffers most: it never saw noise, and every speckle, even in the empty
-# border, moves its decision. How well the codes resist noise depends on how well the
-# autoencoder is trained: on full MNIST (50 epochs over 60,000 images) they kept about
-# 84% accuracy where PCA fell to 61% and raw pixels to 29%, while on the 2,000 images of
-# the bundled sample they do no better than PCA. Denoising the images before the pixel
-# classifier does best of all: that is exactly the task the autoencoder was trained on.
-ax = accuracy.plot.bar(rot=0, figsize=(8, 4), ylim=(0, 1.15))
-ax.set(ylabel="accuracy", title="Logistic regression on four representations")
+# On clean digits the default codes do about as well as the 784 pixels, and the
+# ``features`` codes better. Under noise the raw-pixel model suffers most: it never saw
+# noise, and every speckle, even in the empty border, moves its decision. How well the
+# codes resist noise depends on how well the autoencoder is trained. On full MNIST (50
+# epochs over 60,000 images) the scores were:
+#
+# ============================  ==========  ==========
+# representation                clean test  noisy test
+# ============================  ==========  ==========
+# raw pixels                    0.926       0.293
+# PCA(64)                       0.917       0.612
+# DAE codes                     0.930       0.858
+# DAE codes, 'features' preset  0.964       0.926
+# denoised pixels               0.934       0.928
+# ============================  ==========  ==========
+#
+# On the 2,000 images of the bundled sample the autoencoders have far less to learn
+# from, and the gaps shrink. Denoising the images before the pixel classifier is as
+# robust as the ``features`` codes under noise, as that is exactly the task the default
+# autoencoder was trained on; the ``features`` codes are also the best on clean digits.
+ax = accuracy.plot.bar(rot=0, figsize=(10, 4), ylim=(0, 1.15))
+ax.set(ylabel="accuracy", title="Logistic regression on five representations")
 ax.legend(loc="upper right", ncols=2)
 for container in ax.containers:
     ax.bar_label(container, fmt="%.2f", fontsize=8)
