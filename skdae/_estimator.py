@@ -214,6 +214,8 @@ or None, default='gaussian'
     --------
     sklearn.decomposition.PCA : Linear dimensionality reduction.
     sklearn.neural_network.MLPRegressor : Can be used as a plain autoencoder.
+    skdae.presets.make_preset : This estimator with settings tuned for another job,
+        such as codes for a classifier (``"features"``).
 
     Notes
     -----
