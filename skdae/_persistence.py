@@ -204,7 +204,6 @@ def _restore_fitted(estimator, fitted):
         setattr(estimator, name, fitted[name])
     architecture = dict(fitted["_architecture"])
     architecture["hidden_layer_sizes"] = tuple(architecture["hidden_layer_sizes"])
-    architecture.setdefault("latent_activation", architecture["activation"])
     estimator._architecture = architecture
     estimator.corruption_ = corruption_from_json(fitted["corruption_"])
     if "feature_names_in_" in fitted:
