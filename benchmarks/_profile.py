@@ -55,6 +55,7 @@ def run_profile(data):
     return {
         "system": "profile of one skdae epoch",
         "epoch_seconds_unprofiled": unprofiled,
+        "matmul_precision": dae.matmul_precision_,
         "epoch_seconds_profiled": profiled_seconds,
         "profiled_op_seconds": total,
         "matmul_seconds": matmul_seconds,

@@ -34,7 +34,7 @@ from _protocol import (  # noqa: E402
 KERAS_REFERENCE_EPOCHS = 10  # the quality a "time to quality" is measured against
 FALLBACK_TARGET_DB = 18.5  # Keras's 10-epoch PSNR on this machine kind, per the issue
 
-ALL_SYSTEMS = ("noisy", "skdae", "keras", "torch", "torch_glorot", "mlp",
+ALL_SYSTEMS = ("noisy", "skdae", "skdae_float32", "keras", "torch", "torch_glorot", "mlp",
                "pca", "kernel_pca", "downstream", "inference", "profile")
 
 
@@ -44,6 +44,7 @@ def plan(args):
     return {
         "noisy": ("run_noisy_input", {}),
         "skdae": ("run_skdae", {"epochs": e}),
+        "skdae_float32": ("run_skdae", {"epochs": e, "matmul_precision": "float32"}),
         "keras": ("run_keras", {"epochs": e}),
         "torch": ("run_torch_loop", {"epochs": e}),
         "torch_glorot": ("run_torch_loop", {"epochs": e, "glorot": True}),
@@ -159,6 +160,11 @@ def format_tables(results, summary):
             f"{_fmt(result.get('median_epoch_seconds'), '.2f')} | "
             f"{_fmt(result.get('seconds_to_target'), '.1f')} | {result['peak_rss_mb']:.0f} |"
         )
+    ours = results.get("skdae", {})
+    if ours.get("matmul_precision"):
+        lines += ["", f"skdae's defaults ran their matrix products in {ours['matmul_precision']} "
+                  "here (`matmul_precision='auto'`); the `matmul_precision='float32'` row, "
+                  "when run, is the same model with full float32 products."]
     down = results.get("downstream")
     if down:
         lines += [
@@ -192,7 +198,8 @@ def format_tables(results, summary):
         lines += ["", "Where one skdae epoch goes (torch.profiler, self CPU time; the profiled "
                   f"epoch took {profile['epoch_seconds_profiled']:.2f} s, "
                   f"{profile['epoch_seconds_unprofiled']:.2f} s without the profiler). The "
-                  f"matrix products, {profile['matmul_gflop']:.0f} GFLOP an epoch, ran at "
+                  f"matrix products ({profile.get('matmul_precision', 'float32')}), "
+                  f"{profile['matmul_gflop']:.0f} GFLOP an epoch, ran at "
                   f"{profile['matmul_gflop_per_second']:.0f} GFLOP/s in "
                   f"{profile['matmul_seconds']:.2f} s:", "",
                   "| op | self seconds | share | calls |", "|---|---|---|---|"]

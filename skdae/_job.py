@@ -94,6 +94,7 @@ def train_job(
     validation_fraction=0.1,
     n_iter_no_change=None,
     device="auto",
+    matmul_precision="auto",
     random_state=0,
     output="skdae_output",
     n_images=10,
@@ -136,6 +137,7 @@ def train_job(
         validation_fraction=validation_fraction,
         n_iter_no_change=n_iter_no_change or max_iter,
         device=device,
+        matmul_precision=matmul_precision,
         random_state=random_state,
         verbose=verbose,
     )
@@ -164,6 +166,7 @@ def train_job(
         "loss": dae.loss_,
         "n_parameters": count_parameters(dae.module_),
         "device": str(dae.device_),
+        "matmul_precision": dae.matmul_precision_,
     }
     metrics["training"] = {
         "epochs": dae.n_iter_,
@@ -301,7 +304,8 @@ def render_report(metrics, files):
           if metrics["model"]["preset"] else []),
         f"Model: {metrics['model']['n_parameters']:,} parameters, latent_dim "
         f"{metrics['model']['latent_dim']}, hidden {metrics['model']['hidden_layer_sizes']}, "
-        f"loss {metrics['model']['loss']}, on {metrics['model']['device']}.",
+        f"loss {metrics['model']['loss']}, on {metrics['model']['device']} "
+        f"({metrics['model']['matmul_precision']} matrix products).",
         f"Training: {training['epochs']} epochs in {training['fit_seconds']:.1f} s "
         f"({training['median_epoch_seconds']:.2f} s per epoch), best validation epoch "
         f"{training['best_epoch']}.",

@@ -41,11 +41,16 @@ _CORRUPTIONS = {
     cls.__name__: cls
     for cls in (GaussianNoise, SaltAndPepperNoise, MaskingNoise, IdentityCorruption, Compose)
 }
-# What skdae 0.1.0 lacked, with the values that reproduce how its models were trained
-# (at a constant rate; one activation for the hidden and the code layers), so that its
-# files and pickles go on working as they did.
-PARAMETERS_ADDED_SINCE_0_1 = {"learning_rate": "constant", "latent_activation": "auto"}
-FITTED_ADDED_SINCE_0_1 = {"_schedule_origin": 0}
+# What models saved by skdae 0.1.0 (and, for matmul precision, 0.2.0) lack, with the
+# values that reproduce how they were trained (at a constant rate; one activation for
+# the hidden and the code layers; float32 products), so that their files and pickles
+# go on working as they did.
+PARAMETERS_ADDED_SINCE_0_1 = {
+    "learning_rate": "constant",
+    "latent_activation": "auto",
+    "matmul_precision": "float32",
+}
+FITTED_ADDED_SINCE_0_1 = {"_schedule_origin": 0, "matmul_precision_": "float32"}
 
 _FITTED_SCALARS = (
     "n_features_in_",
@@ -59,6 +64,7 @@ _FITTED_SCALARS = (
     "n_iter_",
     "_seed",
     "_schedule_origin",
+    "matmul_precision_",
 )
 
 

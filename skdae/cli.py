@@ -16,6 +16,7 @@ from skdae._estimator import DenoisingAutoencoder
 from skdae._io import FORMATS, DataFileError, data_format, read_array, write_array
 from skdae._job import evaluate_model, load_job_data, train_job
 from skdae._network import ACTIVATIONS
+from skdae._precision import MATMUL_PRECISIONS
 from skdae._noise_spec import NOISE_SPEC_HELP
 from skdae._version import __version__
 from skdae.datasets import ChecksumError, IDXFormatError
@@ -73,6 +74,7 @@ def _build_parser():
     train.add_argument("--validation-fraction", type=float, default=0.1, help="held out for the validation curve (default %(default)s)")
     train.add_argument("--patience", type=_positive_int, default=None, help="stop after this many epochs without validation improvement (default: never stop early)")
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default %(default)s)")
+    train.add_argument("--matmul-precision", choices=MATMUL_PRECISIONS, default="auto", help="precision of the training matrix products: auto picks bfloat16 on CPUs that have it, tf32 on CUDA (default %(default)s)")
     train.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
     train.add_argument("--output", "-o", default="skdae_output", help="output folder (default %(default)s)")
     train.add_argument("--n-images", type=_positive_int, default=10, help="digits in the figures (default %(default)s)")
@@ -138,6 +140,7 @@ def _train(args):
             validation_fraction=args.validation_fraction,
             n_iter_no_change=args.patience,
             device=args.device,
+            matmul_precision=args.matmul_precision,
             random_state=args.seed,
             output=args.output,
             n_images=args.n_images,

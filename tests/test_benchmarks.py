@@ -49,7 +49,8 @@ def test_quick_mode_runs_end_to_end_on_the_bundled_sample(tmp_path):
     command = [
         sys.executable, str(BENCHMARKS / "bench_mnist.py"), "--quick", "--epochs", "2",
         "--n-train", "600", "--n-test", "200", "--inference-rows", "5000",
-        "--systems", "noisy,skdae,torch,mlp,pca,kernel_pca,downstream,inference,profile",
+        "--systems",
+        "noisy,skdae,skdae_float32,torch,mlp,pca,kernel_pca,downstream,inference,profile",
         "--json", str(out), "--results-md", str(md),
     ]
     run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
@@ -59,6 +60,9 @@ def test_quick_mode_runs_end_to_end_on_the_bundled_sample(tmp_path):
     assert results["skdae"]["data_source"] == "bundled sample"
     assert results["skdae"]["n_train"] == 600
     assert len(results["skdae"]["epoch_psnr"]) == 2
+    assert results["skdae"]["matmul_precision"] in ("float32", "bfloat16")
+    assert results["skdae_float32"]["matmul_precision"] == "float32"
+    assert "| skdae (matmul_precision='float32') |" in md.read_text()
     # Denoising systems do better than the noisy input they were given.
     noisy = results["noisy"]["test_psnr"]
     assert results["pca"]["test_psnr"] > noisy

@@ -170,6 +170,22 @@ def test_train_latent_activation_without_a_preset(tmp_path):
     assert dae.latent_activation == "identity" and isinstance(dae.corruption, GaussianNoise)
 
 
+def test_train_matmul_precision_is_passed_on_and_recorded(tmp_path):
+    out = tmp_path / "o"
+    code = main(["train", "--data-home", str(tmp_path / "empty"), "--output", str(out),
+                 *TINY, "--matmul-precision", "float32", "--no-figures", "--no-classify"])
+    assert code == 0
+    assert json.loads((out / "metrics.json").read_text())["model"]["matmul_precision"] == "float32"
+    assert "(float32 matrix products)" in (out / "report.md").read_text()
+
+
+def test_train_refuses_a_matmul_precision_the_device_cannot_take(tmp_path, capsys):
+    code = main(["train", "--data-home", str(tmp_path / "empty"), "--output", str(tmp_path / "o"),
+                 *TINY, "--device", "cpu", "--matmul-precision", "tf32", "--no-figures"])
+    assert code == 2
+    assert "matmul_precision='tf32' is not available on device 'cpu'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

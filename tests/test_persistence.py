@@ -251,7 +251,9 @@ def test_a_file_from_skdae_0_1_0_goes_on_training_at_a_constant_rate(small_X, tm
         config = json.loads(raw)
         del config["params"]["learning_rate"]
         del config["params"]["latent_activation"]
+        del config["params"]["matmul_precision"]
         del config["fitted"]["_schedule_origin"]
+        del config["fitted"]["matmul_precision_"]
         del config["fitted"]["_architecture"]["latent_activation"]
         config["params"]["learning_rate_init"] = 1e-3
         return json.dumps(config).encode()
@@ -261,15 +263,20 @@ def test_a_file_from_skdae_0_1_0_goes_on_training_at_a_constant_rate(small_X, tm
     loaded = DenoisingAutoencoder.load(path)
     assert (loaded.learning_rate, loaded._schedule_origin) == ("constant", 0)
     assert loaded.latent_activation == "auto"
+    assert (loaded.matmul_precision, loaded.matmul_precision_) == ("float32", "float32")
     assert isinstance(loaded.module_.encoder[-1], torch.nn.ReLU)
     loaded.partial_fit(small_X)
     assert loaded._optimizer.param_groups[0]["lr"] == 1e-3
+    assert loaded.matmul_precision_ == "float32"
 
 
 def test_a_pickle_from_skdae_0_1_0_loads_and_predicts_as_it_did(small_X):
     fitted = DenoisingAutoencoder(**FAST).fit(small_X)
     state = fitted.__getstate__()
-    for name in ("learning_rate", "latent_activation", "_schedule_origin"):
+    for name in (
+        "learning_rate", "latent_activation", "_schedule_origin", "matmul_precision",
+        "matmul_precision_",
+    ):
         del state[name]
     state["_architecture"] = {
         k: v for k, v in state["_architecture"].items() if k != "latent_activation"
@@ -278,5 +285,6 @@ def test_a_pickle_from_skdae_0_1_0_loads_and_predicts_as_it_did(small_X):
     old.__setstate__(state)
     params = old.get_params()
     assert (params["learning_rate"], params["latent_activation"]) == ("constant", "auto")
+    assert (params["matmul_precision"], old.matmul_precision_) == ("float32", "float32")
     np.testing.assert_array_equal(old.predict(small_X), fitted.predict(small_X))
     old.partial_fit(small_X)  # and goes on training
