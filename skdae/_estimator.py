@@ -507,7 +507,7 @@ or None, default='gaussian'
                 train_loss = train_one_epoch(
                     self.module_,
                     self._optimizer,
-                    loss_fn,
+                    self.loss_,
                     X_target,
                     X_input=X_input,
                     corruption=self.corruption_,

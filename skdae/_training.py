@@ -11,6 +11,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+from skdae._dense_step import AutogradStep, DenseStep
 from skdae._network import copy_state
 
 
@@ -60,10 +61,16 @@ OPTIMIZERS = {
 }
 
 
+def make_training_step(module, loss):
+    """The fastest step that trains ``module`` on ``loss`` ('bce' or 'mse'): the
+    hand-written dense backward pass where it applies, else autograd."""
+    return DenseStep.build(module, loss) or AutogradStep(module, LOSSES[loss])
+
+
 def train_one_epoch(
     module,
     optimizer,
-    loss_fn,
+    loss,
     X_target,
     *,
     X_input,
@@ -76,6 +83,8 @@ def train_one_epoch(
 ):
     """Run one pass over the data and return the mean training loss.
 
+    ``loss`` names the loss, a key of ``LOSSES``.
+
     ``learning_rate``, when given, maps the fraction of the epoch done after a batch
     (in (0, 1]) to the rate for that batch's step; otherwise the optimizer's rate stays.
 
@@ -85,6 +94,7 @@ def train_one_epoch(
     per batch.
     """
     module.train()
+    step = make_training_step(module, loss)
     n_samples = X_target.shape[0]
     order = (
         torch.randperm(n_samples, generator=generator, device=X_target.device)
@@ -103,11 +113,9 @@ def train_one_epoch(
             rate = learning_rate(min(start + batch_size, n_samples) / n_samples)
             for group in optimizer.param_groups:
                 group["lr"] = rate
-        optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(module.decoder(module.encoder(inputs)), module.output_activation, target)
-        loss.backward()
+        batch_loss = step(inputs, target)
         optimizer.step()
-        total.add_(loss.detach(), alpha=target.shape[0])
+        total.add_(batch_loss, alpha=target.shape[0])
         if (start // batch_size + 1) % FLUSH_SUBNORMALS_EVERY == 0:
             flush_subnormal_state(optimizer)
         if on_batch is not None:

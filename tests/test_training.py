@@ -72,7 +72,7 @@ def _train_with_a_unit_that_dies(flush):
 
     def epoch(rows):
         training.train_one_epoch(
-            module, optimizer, training.LOSSES["bce"], X[:rows], X_input=None,
+            module, optimizer, "bce", X[:rows], X_input=None,
             corruption=IdentityCorruption(), batch_size=2,
             generator=torch.Generator().manual_seed(0), shuffle=False,
         )

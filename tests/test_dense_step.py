@@ -1,0 +1,92 @@
+"""The hand-written training step: the same loss and gradients as autograd, for every
+network and loss it accepts; autograd for the rest."""
+
+import numpy as np
+import pytest
+import torch
+
+import skdae._dense_step as dense_step
+from skdae import DenoisingAutoencoder
+from skdae._dense_step import AutogradStep, DenseStep
+from skdae._network import build_autoencoder
+from skdae._training import LOSSES, make_training_step
+
+
+def _network(hidden, activation, latent_activation, output_activation, seed=0):
+    torch.manual_seed(seed)
+    return build_autoencoder(7, hidden, 3, activation, output_activation, latent_activation)
+
+
+def _batch(n, seed):
+    generator = torch.Generator().manual_seed(seed)
+    inputs = torch.rand((n, 7), generator=generator)
+    return inputs, torch.rand((n, 7), generator=generator)
+
+
+def _autograd_reference(module, loss, inputs, target):
+    value = AutogradStep(module, LOSSES[loss])(inputs, target)
+    return value, [p.grad.clone() for p in module.parameters()]
+
+
+CASES = [
+    # hidden, activation, latent activation, output activation, loss
+    ((8, 5), "relu", "relu", "sigmoid", "bce"),
+    ((8, 5), "relu", "identity", "sigmoid", "bce"),
+    ((8,), "leaky_relu", "tanh", "sigmoid", "bce"),
+    ((8,), "tanh", "sigmoid", "identity", "mse"),
+    ((8,), "sigmoid", "identity", "sigmoid", "mse"),
+    ((8,), "identity", "relu", "tanh", "mse"),
+    ((), "relu", "relu", "sigmoid", "bce"),
+]
+
+
+@pytest.mark.parametrize("hidden, activation, latent, output, loss", CASES)
+def test_loss_and_gradients_match_autograd(hidden, activation, latent, output, loss):
+    module = _network(hidden, activation, latent, output)
+    step = DenseStep.build(module, loss)
+    assert step is not None
+    # Two batch sizes (a full and a last, partial batch), each checked after the other:
+    # gradients are overwritten, never accumulated, and buffers are per batch size.
+    for n, seed in ((16, 1), (5, 2), (16, 3)):
+        inputs, target = _batch(n, seed)
+        inputs_before = inputs.clone()
+        expected_loss, expected_grads = _autograd_reference(module, loss, inputs, target)
+        got_loss = step(inputs, target)
+        torch.testing.assert_close(got_loss, expected_loss, rtol=1e-5, atol=1e-7)
+        for parameter, expected in zip(module.parameters(), expected_grads):
+            torch.testing.assert_close(parameter.grad, expected, rtol=1e-4, atol=1e-7)
+        torch.testing.assert_close(inputs, inputs_before, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("activation", ["gelu", "elu"])
+def test_activations_without_a_hand_written_derivative_train_through_autograd(activation):
+    module = _network((8,), activation, None, "sigmoid")
+    assert DenseStep.build(module, "bce") is None
+    assert isinstance(make_training_step(module, "bce"), AutogradStep)
+
+
+def test_a_module_that_is_not_a_plain_dense_stack_trains_through_autograd():
+    module = _network((8,), "relu", "relu", "sigmoid")
+    module.encoder.insert(1, torch.nn.Dropout(0.1))
+    assert DenseStep.build(module, "bce") is None
+    assert isinstance(make_training_step(module, "bce"), AutogradStep)
+
+
+def test_the_default_network_takes_the_hand_written_step():
+    module = build_autoencoder(784, (256, 128), 64, "relu", "sigmoid")
+    assert isinstance(make_training_step(module, "bce"), DenseStep)
+
+
+@pytest.mark.parametrize("activation, loss", [("relu", "bce"), ("tanh", "mse")])
+def test_a_fit_gives_the_same_model_either_way(monkeypatch, activation, loss):
+    """Whole fits, through the optimizer and the schedule: the hand-written step and
+    autograd differ only by float32 rounding."""
+    X = np.random.RandomState(0).rand(200, 12)
+    params = dict(latent_dim=3, hidden_layer_sizes=(16,), activation=activation, loss=loss,
+                  max_iter=5, batch_size=32, device="cpu", matmul_precision="float32",
+                  random_state=0)
+    fast = DenoisingAutoencoder(**params).fit(X)
+    monkeypatch.setattr(dense_step.DenseStep, "build", classmethod(lambda cls, m, l: None))
+    reference = DenoisingAutoencoder(**params).fit(X)
+    np.testing.assert_allclose(fast.loss_curve_, reference.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(fast.predict(X), reference.predict(X), rtol=1e-3, atol=1e-5)
