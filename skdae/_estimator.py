@@ -21,7 +21,6 @@ from skdae._network import (
     load_state,
     summarize,
 )
-from skdae._precision import MATMUL_PRECISIONS, matmul_precision, resolve_matmul_precision
 from skdae._persistence import (
     FITTED_ADDED_SINCE_0_1,
     PARAMETERS_ADDED_SINCE_0_1,
@@ -31,6 +30,7 @@ from skdae._persistence import (
     save_model,
     warn_on_version_mismatch,
 )
+from skdae._precision import MATMUL_PRECISIONS, matmul_precision, resolve_matmul_precision
 from skdae._random import make_generator, seed_from_random_state
 from skdae._schedule import LEARNING_RATE_SCHEDULES, learning_rate_at
 from skdae._training import (
