@@ -16,7 +16,7 @@ MATMUL_PRECISIONS = ("auto", "float32", "bfloat16", "tf32")
 
 # Our names -> torch's values of ``torch.backends.<backend>.matmul.fp32_precision``.
 _TORCH_VALUES = {"float32": "ieee", "bfloat16": "bf16", "tf32": "tf32"}
-# Which reduced formats each device type's backend accepts.
+# The precisions each device type's backend takes.
 _SUPPORTED = {"cpu": {"float32", "bfloat16"}, "cuda": {"float32", "tf32"}}
 
 
