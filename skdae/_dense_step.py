@@ -100,9 +100,10 @@ class DenseStep:
         """A DenseStep for ``module`` and ``loss`` ('bce' or 'mse'), or None if the
         network or loss is outside what it differentiates by hand."""
         layers = _dense_layers(module)
-        if layers is None or not layers:
+        if not layers:
             return None
         activations = [_activation(act) for _, act in layers]
+        # The last layer gives the logits: its activation is the separate output one.
         if any(a is False for a in activations) or activations[-1] is not None:
             return None
         output_layer = module.output_activation
