@@ -168,7 +168,7 @@ or None, default='gaussian'
         ``'float32'`` keeps every product in full precision. On MNIST the denoised
         PSNR after 50 epochs is the same to 0.01 dB either way. :meth:`transform` and
         :meth:`predict` are not affected. Torch's switch for this is process-wide: it
-        is set while a fit runs and restored afterwards.
+        is set for each training pass over the data and restored afterwards.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the shuffling, the noise and the validation split. With an
@@ -499,11 +499,12 @@ or None, default='gaussian'
             for group in self._optimizer.param_groups:
                 group["lr"] = float(self.learning_rate_init)
 
-        with matmul_precision(self.matmul_precision_, device):
-            for _ in range(n_epochs):
-                epoch = self.n_iter_ + 1
-                last_good_state = copy_state(self.module_)
-                progress.start_epoch()
+        for _ in range(n_epochs):
+            epoch = self.n_iter_ + 1
+            last_good_state = copy_state(self.module_)
+            progress.start_epoch()
+            # The precision switch is process-wide: held for the training pass only.
+            with matmul_precision(self.matmul_precision_, device):
                 train_loss = train_one_epoch(
                     self.module_,
                     self._optimizer,
@@ -517,27 +518,24 @@ or None, default='gaussian'
                     learning_rate=self._schedule_for_epoch(epoch),
                     on_batch=on_batch,
                 )
-                val_loss = None
-                if validation is not None:
-                    val_loss = evaluation_loss(
-                        self.module_, loss_fn, *validation, self.batch_size
-                    )
-                finite = math.isfinite(train_loss) and (val_loss is None or math.isfinite(val_loss))
-                if not finite:
-                    self._recover_from_divergence(last_good_state, epoch, train_loss)
-                self.n_iter_ = epoch
-                self.loss_curve_.append(train_loss)
-                self.epoch_times_.append(progress.end_epoch(epoch, train_loss, val_loss))
-                if stopper is not None:
-                    self.validation_scores_.append(-val_loss)
-                    if stopper.update(val_loss, self.module_, epoch):
-                        if self.verbose:
-                            print(
-                                "Validation loss did not improve by more than "
-                                f"tol={self.tol} for {self.n_iter_no_change} epochs; "
-                                f"stopping and restoring epoch {stopper.best_epoch}."
-                            )
-                        break
+            val_loss = None
+            if validation is not None:
+                val_loss = evaluation_loss(self.module_, loss_fn, *validation, self.batch_size)
+            if not (math.isfinite(train_loss) and (val_loss is None or math.isfinite(val_loss))):
+                self._recover_from_divergence(last_good_state, epoch, train_loss)
+            self.n_iter_ = epoch
+            self.loss_curve_.append(train_loss)
+            self.epoch_times_.append(progress.end_epoch(epoch, train_loss, val_loss))
+            if stopper is not None:
+                self.validation_scores_.append(-val_loss)
+                if stopper.update(val_loss, self.module_, epoch):
+                    if self.verbose:
+                        print(
+                            f"Validation loss did not improve by more than tol={self.tol} "
+                            f"for {self.n_iter_no_change} epochs; stopping and restoring "
+                            f"epoch {stopper.best_epoch}."
+                        )
+                    break
 
         if stopper is not None:
             load_state(self.module_, stopper.best_state)

@@ -3,8 +3,8 @@
 Weights, gradients, the optimizer and the loss stay float32 whatever the setting; only
 the inputs of the matrix products may be rounded to a shorter format inside the kernel
 (bfloat16 through oneDNN on CPUs with AVX512-BF16 or AMX, TF32 on CUDA GPUs). Torch
-controls that with a process-wide, per-backend switch, so it is set for the length of
-the training loop and restored afterwards; inference is left to the user's setting.
+controls that with a process-wide, per-backend switch, so it is set for each training
+pass over the data and restored afterwards; inference is left to the user's setting.
 """
 
 import threading

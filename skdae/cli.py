@@ -16,8 +16,8 @@ from skdae._estimator import DenoisingAutoencoder
 from skdae._io import FORMATS, DataFileError, data_format, read_array, write_array
 from skdae._job import evaluate_model, load_job_data, train_job
 from skdae._network import ACTIVATIONS
-from skdae._precision import MATMUL_PRECISIONS
 from skdae._noise_spec import NOISE_SPEC_HELP
+from skdae._precision import MATMUL_PRECISIONS
 from skdae._version import __version__
 from skdae.datasets import ChecksumError, IDXFormatError
 from skdae.exceptions import DivergenceError, ModelFileError
