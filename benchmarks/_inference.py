@@ -3,7 +3,6 @@
 import time
 
 import numpy as np
-
 from _protocol import peak_rss_mb
 
 

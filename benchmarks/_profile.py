@@ -46,8 +46,10 @@ def run_profile(data):
     events = prof.key_averages()
     total = sum(e.self_cpu_time_total for e in events) / 1e6
     ops = sorted(
-        ({"op": e.key, "self_seconds": e.self_cpu_time_total / 1e6, "calls": e.count}
-         for e in events),
+        (
+            {"op": e.key, "self_seconds": e.self_cpu_time_total / 1e6, "calls": e.count}
+            for e in events
+        ),
         key=lambda op: -op["self_seconds"],
     )
     matmul_seconds = sum(op["self_seconds"] for op in ops if op["op"] in MATMUL_OPS)

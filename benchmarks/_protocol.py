@@ -67,7 +67,7 @@ def median_epoch_seconds(epoch_seconds):
 def time_to_target(epoch_seconds, epoch_psnr, target):
     """Training seconds until the test PSNR first reaches ``target``, or None."""
     elapsed = 0.0
-    for seconds, value in zip(epoch_seconds, epoch_psnr):
+    for seconds, value in zip(epoch_seconds, epoch_psnr, strict=True):
         elapsed += seconds
         if value >= target:
             return elapsed

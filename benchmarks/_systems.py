@@ -8,7 +8,6 @@ test PSNR, so the time to reach a PSNR target can be read off afterwards.
 import time
 
 import numpy as np
-
 from _protocol import TRAIN_NOISE_SEED, add_noise, mse, psnr
 
 # The reference network of the Keras tutorial.
@@ -36,19 +35,30 @@ def run_skdae(data, *, epochs, matmul_precision="auto", keep_model=False):
     """
     from skdae import DenoisingAutoencoder, GaussianNoise
 
-    dae = DenoisingAutoencoder(corruption=GaussianNoise(0.4, clip=(0, 1)), max_iter=epochs,
-                               matmul_precision=matmul_precision, random_state=0)
+    dae = DenoisingAutoencoder(
+        corruption=GaussianNoise(0.4, clip=(0, 1)),
+        max_iter=epochs,
+        matmul_precision=matmul_precision,
+        random_state=0,
+    )
     epoch_psnr = []
     for _ in range(epochs):
         dae.partial_fit(data["X_train"])
         epoch_psnr.append(psnr(data["X_test"], dae.predict(data["X_test_noisy"])))
     denoised = dae.predict(data["X_test_noisy"])
-    name = ("skdae" if matmul_precision == "auto"
-            else f"skdae (matmul_precision={matmul_precision!r})")
+    name = (
+        "skdae" if matmul_precision == "auto" else f"skdae (matmul_precision={matmul_precision!r})"
+    )
     # epoch_times_ times the epoch loop alone: each partial_fit call also validates its
     # input (~0.1 s on MNIST), which fit does once for all epochs.
-    result = _result(name, data, denoised, epoch_seconds=list(dae.epoch_times_),
-                     epoch_psnr=epoch_psnr, matmul_precision=dae.matmul_precision_)
+    result = _result(
+        name,
+        data,
+        denoised,
+        epoch_seconds=list(dae.epoch_times_),
+        epoch_psnr=epoch_psnr,
+        matmul_precision=dae.matmul_precision_,
+    )
     if keep_model:
         result["_model"] = dae
     return result
@@ -62,9 +72,18 @@ def run_torch_loop(data, *, epochs, glorot=False):
 
     torch.manual_seed(0)
     model = nn.Sequential(
-        nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
-        nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 128), nn.ReLU(),
-        nn.Linear(128, 256), nn.ReLU(), nn.Linear(256, 784), nn.Sigmoid(),
+        nn.Linear(784, 256),
+        nn.ReLU(),
+        nn.Linear(256, 128),
+        nn.ReLU(),
+        nn.Linear(128, 64),
+        nn.ReLU(),
+        nn.Linear(64, 128),
+        nn.ReLU(),
+        nn.Linear(128, 256),
+        nn.ReLU(),
+        nn.Linear(256, 784),
+        nn.Sigmoid(),
     )
     if glorot:
         for layer in model:
@@ -103,7 +122,10 @@ def run_keras(data, *, epochs):
     try:
         import keras
     except ImportError:
-        return {"system": "Keras (tensorflow-cpu)", "skipped": "tensorflow is not installed: pip install -e '.[bench]'"}
+        return {
+            "system": "Keras (tensorflow-cpu)",
+            "skipped": "tensorflow is not installed: pip install -e '.[bench]'",
+        }
 
     keras.utils.set_random_seed(0)
     inputs = keras.Input(shape=(784,))
@@ -126,11 +148,24 @@ def run_keras(data, *, epochs):
             denoised = self.model.predict(data["X_test_noisy"], batch_size=1024, verbose=0)
             epoch_psnr.append(psnr(data["X_test"], denoised))
 
-    model.fit(noisy, data["X_train"], epochs=epochs, batch_size=BATCH, shuffle=True,
-              callbacks=[Timer()], verbose=0)
+    model.fit(
+        noisy,
+        data["X_train"],
+        epochs=epochs,
+        batch_size=BATCH,
+        shuffle=True,
+        callbacks=[Timer()],
+        verbose=0,
+    )
     denoised = model.predict(data["X_test_noisy"], batch_size=1024, verbose=0)
-    return _result("Keras (tensorflow-cpu)", data, denoised, epoch_seconds=epoch_seconds,
-                   epoch_psnr=epoch_psnr, version=keras.__version__)
+    return _result(
+        "Keras (tensorflow-cpu)",
+        data,
+        denoised,
+        epoch_seconds=epoch_seconds,
+        epoch_psnr=epoch_psnr,
+        version=keras.__version__,
+    )
 
 
 def run_mlp_regressor(data, *, epochs):
@@ -141,16 +176,26 @@ def run_mlp_regressor(data, *, epochs):
     from sklearn.neural_network import MLPRegressor
 
     noisy = add_noise(data["X_train"], TRAIN_NOISE_SEED)
-    mlp = MLPRegressor(hidden_layer_sizes=(256, 128, 64, 128, 256), batch_size=BATCH,
-                       max_iter=epochs, random_state=0)
+    mlp = MLPRegressor(
+        hidden_layer_sizes=(256, 128, 64, 128, 256),
+        batch_size=BATCH,
+        max_iter=epochs,
+        random_state=0,
+    )
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         mlp.fit(noisy, data["X_train"])
     seconds = time.perf_counter() - started
     denoised = np.clip(mlp.predict(data["X_test_noisy"]), 0, 1)
-    return _result("MLPRegressor", data, denoised, fit_seconds=seconds, epochs=mlp.n_iter_,
-                   median_epoch_seconds=seconds / mlp.n_iter_)
+    return _result(
+        "MLPRegressor",
+        data,
+        denoised,
+        fit_seconds=seconds,
+        epochs=mlp.n_iter_,
+        median_epoch_seconds=seconds / mlp.n_iter_,
+    )
 
 
 def run_pca(data, *, components=(16, 32, 64, 128)):
@@ -165,16 +210,26 @@ def run_pca(data, *, components=(16, 32, 64, 128)):
     best = max(scores, key=scores.get)
     pca = PCA(n_components=best, random_state=0).fit(data["X_train"])
     denoised = pca.inverse_transform(pca.transform(data["X_test_noisy"]))
-    return _result(f"PCA (best: {best} components)", data, denoised,
-                   psnr_by_components={str(k): v for k, v in scores.items()})
+    return _result(
+        f"PCA (best: {best} components)",
+        data,
+        denoised,
+        psnr_by_components={str(k): v for k, v in scores.items()},
+    )
 
 
 def run_kernel_pca(data, *, n_fit):
     """KernelPCA as in scikit-learn's 'Image denoising using kernel PCA' example."""
     from sklearn.decomposition import KernelPCA
 
-    kpca = KernelPCA(n_components=400, kernel="rbf", gamma=1e-3, fit_inverse_transform=True,
-                     alpha=5e-3, random_state=0)
+    kpca = KernelPCA(
+        n_components=400,
+        kernel="rbf",
+        gamma=1e-3,
+        fit_inverse_transform=True,
+        alpha=5e-3,
+        random_state=0,
+    )
     started = time.perf_counter()
     kpca.fit(data["X_train"][:n_fit])
     seconds = time.perf_counter() - started
@@ -215,8 +270,10 @@ def run_downstream(data, *, epochs, lr_max_iter=300):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             clf.fit(encode(X_train), y_train)
-        scores = {"clean": float(clf.score(encode(clean), y_test)),
-                  "noisy": float(clf.score(encode(noisy), y_test))}
+        scores = {
+            "clean": float(clf.score(encode(clean), y_test)),
+            "noisy": float(clf.score(encode(noisy), y_test)),
+        }
         return clf, scores
 
     pca = PCA(n_components=64, random_state=0).fit(X_train)

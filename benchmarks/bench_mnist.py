@@ -34,8 +34,20 @@ from _protocol import (  # noqa: E402
 KERAS_REFERENCE_EPOCHS = 10  # the quality a "time to quality" is measured against
 FALLBACK_TARGET_DB = 18.5  # Keras's 10-epoch PSNR on this machine kind, per the issue
 
-ALL_SYSTEMS = ("noisy", "skdae", "skdae_float32", "keras", "torch", "torch_glorot", "mlp",
-               "pca", "kernel_pca", "downstream", "inference", "profile")
+ALL_SYSTEMS = (
+    "noisy",
+    "skdae",
+    "skdae_float32",
+    "keras",
+    "torch",
+    "torch_glorot",
+    "mlp",
+    "pca",
+    "kernel_pca",
+    "downstream",
+    "inference",
+    "profile",
+)
 
 
 def plan(args):
@@ -65,8 +77,11 @@ def _run_isolated(function_name, kwargs, data_kwargs):
 
     reset_peak_rss()
     data = load_data(**data_kwargs)
-    function = next(getattr(module, function_name) for module in (_systems, _inference, _profile)
-                    if hasattr(module, function_name))
+    function = next(
+        getattr(module, function_name)
+        for module in (_systems, _inference, _profile)
+        if hasattr(module, function_name)
+    )
     started = time.perf_counter()
     result = function(data, **kwargs)
     result.pop("_model", None)
@@ -102,8 +117,10 @@ def summarize(results, args):
             result["seconds_to_target"] = time_to_target(
                 result["epoch_seconds"], result["epoch_psnr"], target_db
             )
-    summary = {"psnr_target_db": target_db,
-               "psnr_target_source": "Keras after 10 epochs" if target else "fixed 18.5 dB"}
+    summary = {
+        "psnr_target_db": target_db,
+        "psnr_target_source": "Keras after 10 epochs" if target else "fixed 18.5 dB",
+    }
     checks = []
 
     def ratio(a, b):
@@ -112,33 +129,72 @@ def summarize(results, args):
     ours = results.get("skdae")
     if ours and keras.get("epoch_seconds"):
         checks += [
-            ("skdae: time to Keras's 10-epoch PSNR / Keras's time", "<= 0.333",
-             ratio(ours["seconds_to_target"], keras["seconds_to_target"]), lambda v: v <= 1 / 3),
-            ("skdae: seconds per epoch / Keras's", "<= 0.55",
-             ratio(ours["median_epoch_seconds"], keras["median_epoch_seconds"]), lambda v: v <= 0.55),
-            (f"skdae: PSNR - Keras PSNR after {args.epochs} epochs (dB)", ">= 0.5 (at 50 epochs)",
-             ours["test_psnr"] - keras["test_psnr"], lambda v: v >= 0.5),
+            (
+                "skdae: time to Keras's 10-epoch PSNR / Keras's time",
+                "<= 0.333",
+                ratio(ours["seconds_to_target"], keras["seconds_to_target"]),
+                lambda v: v <= 1 / 3,
+            ),
+            (
+                "skdae: seconds per epoch / Keras's",
+                "<= 0.55",
+                ratio(ours["median_epoch_seconds"], keras["median_epoch_seconds"]),
+                lambda v: v <= 0.55,
+            ),
+            (
+                f"skdae: PSNR - Keras PSNR after {args.epochs} epochs (dB)",
+                ">= 0.5 (at 50 epochs)",
+                ours["test_psnr"] - keras["test_psnr"],
+                lambda v: v >= 0.5,
+            ),
         ]
     down = results.get("downstream")
     if down and "skdae_features_codes" in down:
         codes = down["skdae_features_codes"]
         checks += [
-            ("LR on skdae codes ('features' preset), clean test accuracy", ">= 0.96",
-             codes["clean"], lambda v: v >= 0.96),
-            ("LR on skdae codes ('features' preset), noisy test accuracy", ">= 0.90",
-             codes["noisy"], lambda v: v >= 0.90),
+            (
+                "LR on skdae codes ('features' preset), clean test accuracy",
+                ">= 0.96",
+                codes["clean"],
+                lambda v: v >= 0.96,
+            ),
+            (
+                "LR on skdae codes ('features' preset), noisy test accuracy",
+                ">= 0.90",
+                codes["noisy"],
+                lambda v: v >= 0.90,
+            ),
         ]
     inference = results.get("inference")
     if inference:
         checks += [
-            ("transform rows/s", ">= 100000", inference["transform_rows_per_second"], lambda v: v >= 1e5),
-            ("predict rows/s", ">= 100000", inference["predict_rows_per_second"], lambda v: v >= 1e5),
-            (f"predict on {inference['memory_rows']:,} rows: peak memory beyond input + output (MB)",
-             "<= 200", inference["predict_overhead_mb"], lambda v: v <= 200),
+            (
+                "transform rows/s",
+                ">= 100000",
+                inference["transform_rows_per_second"],
+                lambda v: v >= 1e5,
+            ),
+            (
+                "predict rows/s",
+                ">= 100000",
+                inference["predict_rows_per_second"],
+                lambda v: v >= 1e5,
+            ),
+            (
+                f"predict on {inference['memory_rows']:,} rows: peak memory beyond input + "
+                "output (MB)",
+                "<= 200",
+                inference["predict_overhead_mb"],
+                lambda v: v <= 200,
+            ),
         ]
     summary["targets"] = [
-        {"target": name, "goal": goal, "value": value,
-         "met": None if value is None else bool(test(value))}
+        {
+            "target": name,
+            "goal": goal,
+            "value": value,
+            "met": None if value is None else bool(test(value)),
+        }
         for name, goal, value, test in checks
     ]
     return summary
@@ -162,9 +218,12 @@ def format_tables(results, summary):
         )
     ours = results.get("skdae", {})
     if ours.get("matmul_precision"):
-        lines += ["", f"skdae's defaults ran their matrix products in {ours['matmul_precision']} "
-                  "here (`matmul_precision='auto'`); the `matmul_precision='float32'` row, "
-                  "when run, is the same model with full float32 products."]
+        lines += [
+            "",
+            f"skdae's defaults ran their matrix products in {ours['matmul_precision']} "
+            "here (`matmul_precision='auto'`); the `matmul_precision='float32'` row, "
+            "when run, is the same model with full float32 products.",
+        ]
     down = results.get("downstream")
     if down:
         lines += [
@@ -174,40 +233,62 @@ def format_tables(results, summary):
             "| features | clean test | noisy test |",
             "|---|---|---|",
         ]
-        for key, label in (("raw_pixels", "raw pixels"), ("pca64_codes", "PCA(64) codes"),
-                           ("skdae_codes", "skdae 64-d codes (defaults)"),
-                           ("skdae_features_codes", "skdae 64-d codes ('features' preset)")):
+        for key, label in (
+            ("raw_pixels", "raw pixels"),
+            ("pca64_codes", "PCA(64) codes"),
+            ("skdae_codes", "skdae 64-d codes (defaults)"),
+            ("skdae_features_codes", "skdae 64-d codes ('features' preset)"),
+        ):
             lines.append(f"| {label} | {down[key]['clean']:.4f} | {down[key]['noisy']:.4f} |")
-        lines += [f"| raw-pixel LR on skdae-denoised noisy digits (defaults) | | "
-                  f"{down['raw_pixels_on_skdae_denoised_noisy']:.4f} |",
-                  "",
-                  f"The 'features' preset (`skdae.presets.make_preset('features')`) trained in "
-                  f"{down['skdae_features_fit_seconds']:.0f} s; it denoises the noisy test set "
-                  f"to {down['skdae_features_psnr']:.2f} dB, below the defaults: it is tuned "
-                  "for codes, not reconstructions."]
+        lines += [
+            f"| raw-pixel LR on skdae-denoised noisy digits (defaults) | | "
+            f"{down['raw_pixels_on_skdae_denoised_noisy']:.4f} |",
+            "",
+            f"The 'features' preset (`skdae.presets.make_preset('features')`) trained in "
+            f"{down['skdae_features_fit_seconds']:.0f} s; it denoises the noisy test set "
+            f"to {down['skdae_features_psnr']:.2f} dB, below the defaults: it is tuned "
+            "for codes, not reconstructions.",
+        ]
     inference = results.get("inference")
     if inference:
-        lines += ["", "Inference (skdae, default network):", "",
-                  "| measure | value |", "|---|---|",
-                  f"| transform rows/s | {inference['transform_rows_per_second']:,.0f} |",
-                  f"| predict rows/s | {inference['predict_rows_per_second']:,.0f} |",
-                  f"| predict on {inference['memory_rows']:,} rows: peak beyond input + output | "
-                  f"{inference['predict_overhead_mb']:.0f} MB |"]
+        lines += [
+            "",
+            "Inference (skdae, default network):",
+            "",
+            "| measure | value |",
+            "|---|---|",
+            f"| transform rows/s | {inference['transform_rows_per_second']:,.0f} |",
+            f"| predict rows/s | {inference['predict_rows_per_second']:,.0f} |",
+            f"| predict on {inference['memory_rows']:,} rows: peak beyond input + output | "
+            f"{inference['predict_overhead_mb']:.0f} MB |",
+        ]
     profile = results.get("profile")
     if profile:
-        lines += ["", "Where one skdae epoch goes (torch.profiler, self CPU time; the profiled "
-                  f"epoch took {profile['epoch_seconds_profiled']:.2f} s, "
-                  f"{profile['epoch_seconds_unprofiled']:.2f} s without the profiler). The "
-                  f"matrix products ({profile.get('matmul_precision', 'float32')}), "
-                  f"{profile['matmul_gflop']:.0f} GFLOP an epoch, ran at "
-                  f"{profile['matmul_gflop_per_second']:.0f} GFLOP/s in "
-                  f"{profile['matmul_seconds']:.2f} s:", "",
-                  "| op | self seconds | share | calls |", "|---|---|---|---|"]
-        lines += [f"| `{op['op']}` | {op['self_seconds']:.3f} | {op['share']:.1%} | {op['calls']} |"
-                  for op in profile["top_ops"]]
-    lines += ["", f"PSNR target for 'time to target': {summary['psnr_target_db']:.2f} dB "
-              f"({summary['psnr_target_source']}).", "",
-              "| target | goal | value | met |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "Where one skdae epoch goes (torch.profiler, self CPU time; the profiled "
+            f"epoch took {profile['epoch_seconds_profiled']:.2f} s, "
+            f"{profile['epoch_seconds_unprofiled']:.2f} s without the profiler). The "
+            f"matrix products ({profile.get('matmul_precision', 'float32')}), "
+            f"{profile['matmul_gflop']:.0f} GFLOP an epoch, ran at "
+            f"{profile['matmul_gflop_per_second']:.0f} GFLOP/s in "
+            f"{profile['matmul_seconds']:.2f} s:",
+            "",
+            "| op | self seconds | share | calls |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| `{op['op']}` | {op['self_seconds']:.3f} | {op['share']:.1%} | {op['calls']} |"
+            for op in profile["top_ops"]
+        ]
+    lines += [
+        "",
+        f"PSNR target for 'time to target': {summary['psnr_target_db']:.2f} dB "
+        f"({summary['psnr_target_source']}).",
+        "",
+        "| target | goal | value | met |",
+        "|---|---|---|---|",
+    ]
     for t in summary["targets"]:
         met = {True: "yes", False: "**no**", None: "n/a"}[t["met"]]
         lines.append(f"| {t['target']} | {t['goal']} | {_fmt(t['value'], '.4g')} | {met} |")
@@ -225,9 +306,13 @@ def environment():
 
     import skdae
 
-    versions = {"python": platform.python_version(), "skdae": skdae.__version__,
-                "torch": torch.__version__, "scikit-learn": sklearn.__version__,
-                "numpy": numpy.__version__}
+    versions = {
+        "python": platform.python_version(),
+        "skdae": skdae.__version__,
+        "torch": torch.__version__,
+        "scikit-learn": sklearn.__version__,
+        "numpy": numpy.__version__,
+    }
     try:
         import tensorflow
 
@@ -242,8 +327,12 @@ def environment():
                 break
     except OSError:
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "versions": versions}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "versions": versions,
+    }
 
 
 def write_results_md(path, table, env, command, args):
@@ -253,10 +342,11 @@ def write_results_md(path, table, env, command, args):
 Written by `benchmarks/bench_mnist.py`; rerun it to refresh this page.
 
 - Command: `{command}`
-- Mode: {mode} ({args.epochs} epochs; MLPRegressor {args.mlp_epochs} epochs; KernelPCA fitted on {args.kernel_pca_fit} images)
-- Machine: {env['cpu']}, {env['cores']} cores, torch threads {env['torch_threads']}
-- Versions: {', '.join(f'{k} {v}' for k, v in env['versions'].items())}
-- Date: {time.strftime('%Y-%m-%d')}
+- Mode: {mode} ({args.epochs} epochs; MLPRegressor {args.mlp_epochs} epochs; \
+KernelPCA fitted on {args.kernel_pca_fit} images)
+- Machine: {env["cpu"]}, {env["cores"]} cores, torch threads {env["torch_threads"]}
+- Versions: {", ".join(f"{k} {v}" for k, v in env["versions"].items())}
+- Date: {time.strftime("%Y-%m-%d")}
 
 Protocol: MNIST, pixels / 255, flattened; Gaussian noise std 0.4 clipped to [0, 1],
 drawn once with a fixed seed for the test set; MSE and PSNR (data range 1) of the
@@ -276,16 +366,24 @@ PCA and KernelPCA are fitted on clean training images.
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="5k/1k images, 3 epochs")
-    parser.add_argument("--systems", default=",".join(ALL_SYSTEMS),
-                        help=f"comma-separated subset of {','.join(ALL_SYSTEMS)}")
+    parser.add_argument(
+        "--systems",
+        default=",".join(ALL_SYSTEMS),
+        help=f"comma-separated subset of {','.join(ALL_SYSTEMS)}",
+    )
     parser.add_argument("--epochs", type=int, default=None, help="default 50 (quick: 3)")
     parser.add_argument("--n-train", type=int, default=None)
     parser.add_argument("--n-test", type=int, default=None)
-    parser.add_argument("--inference-rows", type=int, default=None,
-                        help="rows for the predict memory test (default 1M; quick: 100k)")
+    parser.add_argument(
+        "--inference-rows",
+        type=int,
+        default=None,
+        help="rows for the predict memory test (default 1M; quick: 100k)",
+    )
     parser.add_argument("--json", default=str(HERE / "results.json"))
-    parser.add_argument("--results-md", default=str(HERE / "RESULTS.md"),
-                        help="'' to leave RESULTS.md alone")
+    parser.add_argument(
+        "--results-md", default=str(HERE / "RESULTS.md"), help="'' to leave RESULTS.md alone"
+    )
     args = parser.parse_args(argv)
     args.systems = [s for s in args.systems.split(",") if s]
     unknown = set(args.systems) - set(ALL_SYSTEMS)
@@ -307,8 +405,14 @@ def main(argv=None):
     print()
     print(table)
     env = environment()
-    payload = {"command": command, "quick": args.quick, "epochs": args.epochs,
-               "environment": env, "summary": summary, "results": results}
+    payload = {
+        "command": command,
+        "quick": args.quick,
+        "epochs": args.epochs,
+        "environment": env,
+        "summary": summary,
+        "results": results,
+    }
     Path(args.json).write_text(json.dumps(payload, indent=2) + "\n")
     if args.results_md:
         write_results_md(args.results_md, table, env, command.strip(), args)

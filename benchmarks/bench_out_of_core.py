@@ -37,8 +37,12 @@ def _train_one_epoch(path, chunk_size):
     for chunk in iter_chunks(path, chunk_size=chunk_size):
         dae.partial_fit(chunk)
         rows += len(chunk)
-    return {"rows": rows, "seconds": time.perf_counter() - started,
-            "peak_rss_mb": peak_rss_mb(), "rss_before_training_mb": baseline}
+    return {
+        "rows": rows,
+        "seconds": time.perf_counter() - started,
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_before_training_mb": baseline,
+    }
 
 
 def main(argv=None):
@@ -62,7 +66,7 @@ def main(argv=None):
                 path, mode="w+", dtype=np.float32, shape=(factor * len(X_train), 784)
             )
             for i in range(factor):
-                stored[i * len(X_train):(i + 1) * len(X_train)] = X_train
+                stored[i * len(X_train) : (i + 1) * len(X_train)] = X_train
             stored.flush()
             del stored
             with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
@@ -70,11 +74,17 @@ def main(argv=None):
             run.update(factor=factor, data_mb=path.stat().st_size / 2**20)
             results.append(run)
             path.unlink()
-            print(f"{factor:>3}x: {run['data_mb']:8.0f} MB on disk, peak RSS "
-                  f"{run['peak_rss_mb']:6.0f} MB, one epoch {run['seconds']:.1f} s", flush=True)
+            print(
+                f"{factor:>3}x: {run['data_mb']:8.0f} MB on disk, peak RSS "
+                f"{run['peak_rss_mb']:6.0f} MB, one epoch {run['seconds']:.1f} s",
+                flush=True,
+            )
     table = ["| data | on disk (MB) | peak RSS (MB) | one epoch (s) |", "|---|---|---|---|"]
-    table += [f"| {r['factor']}x MNIST | {r['data_mb']:.0f} | {r['peak_rss_mb']:.0f} | "
-              f"{r['seconds']:.1f} |" for r in results]
+    table += [
+        f"| {r['factor']}x MNIST | {r['data_mb']:.0f} | {r['peak_rss_mb']:.0f} | "
+        f"{r['seconds']:.1f} |"
+        for r in results
+    ]
     print("\n" + "\n".join(table))
     (HERE / "OUT_OF_CORE.md").write_text(
         "# Out-of-core training: peak memory against data size\n\n"
@@ -84,8 +94,9 @@ def main(argv=None):
         "file, each size in a fresh process (peak RSS: the process's VmHWM, which includes "
         "Python, torch and the model).\n\n" + "\n".join(table) + "\n"
     )
-    Path(args.json).write_text(json.dumps({"chunk_size": args.chunk_size, "results": results},
-                                          indent=2) + "\n")
+    Path(args.json).write_text(
+        json.dumps({"chunk_size": args.chunk_size, "results": results}, indent=2) + "\n"
+    )
     return 0
 
 

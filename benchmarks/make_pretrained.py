@@ -9,7 +9,6 @@ skdae/pretrained_models/README.md (command, settings, test figures, versions).
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from skdae import DenoisingAutoencoder, GaussianNoise, __version__
@@ -45,8 +44,8 @@ Gaussian noise of std 0.4 clipped to [0, 1] (seed 12345):
 
 | | MSE | PSNR (dB) |
 |---|---|---|
-| noisy | {report['noisy_mse']:.5f} | {report['noisy_psnr']:.2f} |
-| denoised | {report['denoised_mse']:.5f} | {report['denoised_psnr']:.2f} |
+| noisy | {report["noisy_mse"]:.5f} | {report["noisy_psnr"]:.2f} |
+| denoised | {report["denoised_mse"]:.5f} | {report["denoised_psnr"]:.2f} |
 
 File: `{path.name}`, {path.stat().st_size:,} bytes. MNIST: Y. LeCun, C. Cortes,
 C. J. C. Burges, CC BY-SA 3.0; the weights are derived from it.

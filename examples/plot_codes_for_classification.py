@@ -16,7 +16,6 @@ during training.
 # Load the data
 # -------------
 import os
-import warnings
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -26,24 +25,25 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdae import DenoisingAutoencoder, GaussianNoise
-from skdae.datasets import SampleDataWarning, load_mnist
+from skdae.datasets import load_mnist
 from skdae.presets import PRESETS, make_preset
 
 # SKDAE_EXAMPLES_SMOKE=1 (set by the tests and the docs build) shrinks the run to seconds.
 SMOKE = os.environ.get("SKDAE_EXAMPLES_SMOKE") == "1"
 
 # Full MNIST if $SKDAE_DATA/mnist/ has it, else the bundled sample (with a printed note).
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always", SampleDataWarning)
-    mnist = load_mnist(fallback="sample")
-for warning in caught:
-    print(f"Note: {warning.message}")
+# Full MNIST from $SKDAE_DATA, else the bundled sample (with a SampleDataWarning).
+mnist = load_mnist(fallback="sample")
+if mnist.source == "bundled sample":
+    print("Note: full MNIST was not found; this run uses the sample bundled with skdae.")
 
 X_train, y_train, X_test, y_test = mnist.X_train, mnist.y_train, mnist.X_test, mnist.y_test
 if SMOKE:  # a quick look: at most 2,000 training images, fewer epochs
     X_train, y_train, X_test, y_test = X_train[:2000], y_train[:2000], X_test[:500], y_test[:500]
-    print("Smoke mode (SKDAE_EXAMPLES_SMOKE=1): fewer images and epochs, so the scores "
-          "and figures below are not representative.")
+    print(
+        "Smoke mode (SKDAE_EXAMPLES_SMOKE=1): fewer images and epochs, so the scores "
+        "and figures below are not representative."
+    )
 X_test_noisy = GaussianNoise(std=0.4, clip=(0, 1)).corrupt(X_test, random_state=0)
 
 # %%
@@ -58,7 +58,9 @@ print(PRESETS["features"].description)
 
 epochs = 10 if SMOKE else 50
 dae = DenoisingAutoencoder(
-    latent_dim=64, corruption=GaussianNoise(std=0.4, clip=(0, 1)), max_iter=epochs,
+    latent_dim=64,
+    corruption=GaussianNoise(std=0.4, clip=(0, 1)),
+    max_iter=epochs,
     random_state=0,
 )
 features_dae = make_preset("features", max_iter=epochs, random_state=0)

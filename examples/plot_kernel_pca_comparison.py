@@ -17,7 +17,6 @@ no clean ones; fitting on clean images helps them here.)
 # Load the data
 # -------------
 import os
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -25,24 +24,25 @@ import pandas as pd
 from sklearn.decomposition import PCA, KernelPCA
 
 from skdae import DenoisingAutoencoder, GaussianNoise
-from skdae.datasets import SampleDataWarning, load_mnist
+from skdae.datasets import load_mnist
 from skdae.plotting import CorruptionDisplay
 
 # SKDAE_EXAMPLES_SMOKE=1 (set by the tests and the docs build) shrinks the run to seconds.
 SMOKE = os.environ.get("SKDAE_EXAMPLES_SMOKE") == "1"
 
 # Full MNIST if $SKDAE_DATA/mnist/ has it, else the bundled sample (with a printed note).
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always", SampleDataWarning)
-    mnist = load_mnist(fallback="sample")
-for warning in caught:
-    print(f"Note: {warning.message}")
+# Full MNIST from $SKDAE_DATA, else the bundled sample (with a SampleDataWarning).
+mnist = load_mnist(fallback="sample")
+if mnist.source == "bundled sample":
+    print("Note: full MNIST was not found; this run uses the sample bundled with skdae.")
 
 X_train, X_test = mnist.X_train, mnist.X_test
 if SMOKE:  # a quick look: at most 2,000 training images, fewer epochs
     X_train, X_test = X_train[:2000], X_test[:500]
-    print("Smoke mode (SKDAE_EXAMPLES_SMOKE=1): fewer images and epochs, so the scores "
-          "and figures below are not representative.")
+    print(
+        "Smoke mode (SKDAE_EXAMPLES_SMOKE=1): fewer images and epochs, so the scores "
+        "and figures below are not representative."
+    )
 noise = GaussianNoise(std=0.4, clip=(0, 1))
 X_test_noisy = noise.corrupt(X_test, random_state=0)
 
@@ -55,8 +55,12 @@ X_test_noisy = noise.corrupt(X_test, random_state=0)
 # ``gamma`` is scaled down from that example's 8x8 digits to 784 pixels.
 pca = PCA(n_components=64, random_state=0).fit(X_train)
 kernel_pca = KernelPCA(
-    n_components=400, kernel="rbf", gamma=5e-3, alpha=5e-3,
-    fit_inverse_transform=True, random_state=0,
+    n_components=400,
+    kernel="rbf",
+    gamma=5e-3,
+    alpha=5e-3,
+    fit_inverse_transform=True,
+    random_state=0,
 ).fit(X_train[: 500 if SMOKE else 1000])
 dae = DenoisingAutoencoder(
     latent_dim=64, corruption=noise, max_iter=10 if SMOKE else 50, random_state=0

@@ -15,7 +15,6 @@ chunk, and the result is compared with an ordinary ``fit`` on the whole array.
 # %%
 import os
 import tempfile
-import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -23,15 +22,15 @@ import numpy as np
 
 from skdae import DenoisingAutoencoder, GaussianNoise
 from skdae.chunks import iter_chunks
-from skdae.datasets import SampleDataWarning, load_mnist
+from skdae.datasets import load_mnist
 
 SMOKE = os.environ.get("SKDAE_EXAMPLES_SMOKE") == "1"
 
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always", SampleDataWarning)
-    X_train, _, X_test, _ = load_mnist(return_X_y=True, fallback="sample")
-for warning in caught:
-    print(f"Note: {warning.message}")
+# Full MNIST from $SKDAE_DATA, else the bundled sample (with a SampleDataWarning).
+mnist = load_mnist(fallback="sample")
+if mnist.source == "bundled sample":
+    print("Note: full MNIST was not found; this run uses the sample bundled with skdae.")
+X_train, X_test = mnist.X_train, mnist.X_test
 epochs = 3 if SMOKE else 10
 
 # %%
@@ -54,7 +53,7 @@ noise = GaussianNoise(0.4, clip=(0, 1))
 chunk_size = max(len(X_train) // 6, 1)
 n_chunks = -(-len(X_train) // chunk_size)
 chunked = DenoisingAutoencoder(corruption=noise, max_iter=epochs * n_chunks, random_state=0)
-for epoch in range(epochs):
+for _ in range(epochs):
     for chunk in iter_chunks(path, chunk_size=chunk_size):
         chunked.partial_fit(chunk)
 print(f"{chunked.n_iter_} partial_fit calls ({epochs} epochs of {n_chunks} chunks)")

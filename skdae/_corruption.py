@@ -2,8 +2,9 @@
 
 Each strategy is a small scikit-learn estimator (``get_params`` / ``set_params`` /
 ``clone``), so a grid search can reach ``dae__corruption__std``. The single extension
-point is ``_corrupt_tensor(X, generator)``: it works on a torch tensor on any device with
-an explicit generator, so noise is drawn where the data lives, with no host round trip.
+point is the public ``corrupt_tensor(X, generator)``: it works on a torch tensor on any
+device with an explicit generator, so noise is drawn where the data lives, with no host
+round trip. ``corrupt`` (numpy in, numpy out) comes for free from it.
 """
 
 import numpy as np
@@ -13,6 +14,7 @@ from sklearn.utils import check_array
 
 from skdae._random import make_generator, seed_from_random_state
 from skdae._validation import Interval, Real
+from skdae.exceptions import InputError
 
 __all__ = [
     "BaseCorruption",
@@ -25,19 +27,20 @@ __all__ = [
 
 
 class BaseCorruption(BaseEstimator):
-    """Base class for corruption strategies.
+    """Base class for corruption strategies; subclass it to write your own.
 
-    Subclasses store their parameters in ``__init__`` and implement
-    ``_corrupt_tensor(X, generator)``, which returns a corrupted copy of the float
-    tensor ``X`` and draws every random number from ``generator`` (a
-    ``torch.Generator`` on ``X.device``).
+    A subclass stores its parameters in ``__init__`` (as every scikit-learn estimator
+    does), declares them in ``_parameter_constraints`` if it wants them checked by
+    :meth:`validate`, and implements :meth:`corrupt_tensor`. The estimators call
+    :meth:`corrupt_tensor` on every training batch, on the training device; users call
+    :meth:`corrupt` on numpy arrays.
 
     Examples
     --------
     >>> import torch
     >>> from skdae import BaseCorruption
     >>> class Invert(BaseCorruption):
-    ...     def _corrupt_tensor(self, X, generator):
+    ...     def corrupt_tensor(self, X, generator):
     ...         return 1.0 - X
     >>> Invert().corrupt([[0.0, 0.25]])
     array([[1.  , 0.75]])
@@ -65,7 +68,7 @@ class BaseCorruption(BaseEstimator):
         X = check_array(X, dtype=[np.float64, np.float32])
         generator = make_generator(seed_from_random_state(random_state), "cpu")
         with torch.no_grad():
-            noisy = self._corrupt_tensor(torch.from_numpy(X), generator)
+            noisy = self.corrupt_tensor(torch.from_numpy(X), generator)
         return noisy.numpy()
 
     def validate(self):
@@ -82,9 +85,27 @@ class BaseCorruption(BaseEstimator):
         self._validate_params()
         return self
 
-    def _corrupt_tensor(self, X, generator):
+    def corrupt_tensor(self, X, generator):
+        """Return a corrupted copy of the float tensor ``X``: the method to implement.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_samples, n_features)
+            A batch of clean data, float32 or float64, on any device. It must not be
+            modified in place: the estimator reuses it as the training target.
+
+        generator : torch.Generator
+            A generator on ``X.device``. Draw every random number from it (pass
+            ``generator=generator, device=X.device`` to ``torch.rand`` and friends), so
+            that ``random_state`` makes training reproducible.
+
+        Returns
+        -------
+        X_noisy : torch.Tensor of shape (n_samples, n_features)
+            The corrupted batch, of the dtype and on the device of ``X``.
+        """
         raise NotImplementedError(
-            f"{type(self).__name__} must implement _corrupt_tensor(X, generator)."
+            f"{type(self).__name__} must implement corrupt_tensor(X, generator)."
         )
 
 
@@ -101,7 +122,22 @@ class IdentityCorruption(BaseCorruption):
     array([[0.5, 1. ]])
     """
 
-    def _corrupt_tensor(self, X, generator):
+    def corrupt_tensor(self, X, generator):
+        """Return a copy of ``X``, unchanged.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_samples, n_features)
+            Clean data, on any device; not modified.
+
+        generator : torch.Generator
+            The source of every random number, on ``X.device``.
+
+        Returns
+        -------
+        X_noisy : torch.Tensor of shape (n_samples, n_features)
+            The corrupted copy, of the dtype and on the device of ``X``.
+        """
         return X.clone()
 
 
@@ -154,7 +190,22 @@ class GaussianNoise(BaseCorruption):
             _check_range("clip", self.clip)
         return self
 
-    def _corrupt_tensor(self, X, generator):
+    def corrupt_tensor(self, X, generator):
+        """Return ``X`` plus Gaussian noise (clipped if ``clip`` is set).
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_samples, n_features)
+            Clean data, on any device; not modified.
+
+        generator : torch.Generator
+            The source of every random number, on ``X.device``.
+
+        Returns
+        -------
+        X_noisy : torch.Tensor of shape (n_samples, n_features)
+            The corrupted copy, of the dtype and on the device of ``X``.
+        """
         # Scaled, shifted and clipped in place: no temporaries of the batch's size.
         noisy = torch.randn(X.shape, generator=generator, device=X.device, dtype=X.dtype)
         noisy.mul_(self.std).add_(X)
@@ -203,7 +254,22 @@ class SaltAndPepperNoise(BaseCorruption):
         self.low = low
         self.high = high
 
-    def _corrupt_tensor(self, X, generator):
+    def corrupt_tensor(self, X, generator):
+        """Return ``X`` with a fraction of its values set to ``low`` or ``high``.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_samples, n_features)
+            Clean data, on any device; not modified.
+
+        generator : torch.Generator
+            The source of every random number, on ``X.device``.
+
+        Returns
+        -------
+        X_noisy : torch.Tensor of shape (n_samples, n_features)
+            The corrupted copy, of the dtype and on the device of ``X``.
+        """
         hit = torch.rand(X.shape, generator=generator, device=X.device) < self.amount
         salt = torch.rand(X.shape, generator=generator, device=X.device) < self.salt_ratio
         extremes = torch.where(salt, self.high, self.low).to(X.dtype)
@@ -239,7 +305,22 @@ class MaskingNoise(BaseCorruption):
         self.fraction = fraction
         self.value = value
 
-    def _corrupt_tensor(self, X, generator):
+    def corrupt_tensor(self, X, generator):
+        """Return ``X`` with a fraction of its values set to ``value``.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_samples, n_features)
+            Clean data, on any device; not modified.
+
+        generator : torch.Generator
+            The source of every random number, on ``X.device``.
+
+        Returns
+        -------
+        X_noisy : torch.Tensor of shape (n_samples, n_features)
+            The corrupted copy, of the dtype and on the device of ``X``.
+        """
         masked = torch.rand(X.shape, generator=generator, device=X.device) < self.fraction
         return X.masked_fill(masked, float(self.value))
 
@@ -276,19 +357,33 @@ class Compose(BaseCorruption):
         """
         super().validate()
         if len(self.corruptions) == 0:
-            raise ValueError("Compose needs at least one corruption; got an empty list.")
+            raise InputError("Compose needs at least one corruption; got an empty list.")
         for step in self.corruptions:
             if not isinstance(step, BaseCorruption):
-                raise ValueError(
-                    "Compose takes corruption objects such as GaussianNoise(0.2); "
-                    f"got {step!r}."
+                raise InputError(
+                    f"Compose takes corruption objects such as GaussianNoise(0.2); got {step!r}."
                 )
             step.validate()
         return self
 
-    def _corrupt_tensor(self, X, generator):
+    def corrupt_tensor(self, X, generator):
+        """Return ``X`` corrupted by each corruption in turn.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_samples, n_features)
+            Clean data, on any device; not modified.
+
+        generator : torch.Generator
+            The source of every random number, on ``X.device``.
+
+        Returns
+        -------
+        X_noisy : torch.Tensor of shape (n_samples, n_features)
+            The corrupted copy, of the dtype and on the device of ``X``.
+        """
         for step in self.corruptions:
-            X = step._corrupt_tensor(X, generator)
+            X = step.corrupt_tensor(X, generator)
         return X
 
 
@@ -316,8 +411,8 @@ def _check_range(name, value):
     try:
         low, high = (float(v) for v in value)
     except (TypeError, ValueError):
-        raise ValueError(
+        raise InputError(
             f"{name} must be a pair (low, high) of numbers, e.g. (0, 1); got {value!r}."
         ) from None
     if not low <= high:
-        raise ValueError(f"{name} must satisfy low <= high; got {value!r}.")
+        raise InputError(f"{name} must satisfy low <= high; got {value!r}.")

@@ -54,19 +54,6 @@ def _activation(layer):
     return False
 
 
-def _dense_layers(module):
-    """[(linear, activation)] through encoder and decoder, or None if not a plain stack."""
-    layers = []
-    for layer in [*module.encoder, *module.decoder]:
-        if isinstance(layer, nn.Linear):
-            layers.append([layer, None])
-        elif layers and layers[-1][1] is None:
-            layers[-1][1] = layer
-        else:
-            return None
-    return layers
-
-
 class AutogradStep:
     """Forward, loss and backward through autograd: any network, any loss function."""
 
@@ -78,9 +65,7 @@ class AutogradStep:
     def __call__(self, inputs, target):
         for parameter in self.parameters:
             parameter.grad = None
-        module = self.module
-        loss = self.loss_fn(module.decoder(module.encoder(inputs)), module.output_activation,
-                            target)
+        loss = self.loss_fn(self.module, inputs, target)
         loss.backward()
         return loss.detach()
 
@@ -99,7 +84,8 @@ class DenseStep:
     def build(cls, module, loss):
         """A DenseStep for ``module`` and ``loss`` ('bce' or 'mse'), or None if the
         network or loss is outside what it differentiates by hand."""
-        layers = _dense_layers(module)
+        dense_layers = getattr(module, "dense_layers", None)
+        layers = dense_layers() if dense_layers is not None else None
         if not layers:
             return None
         activations = [_activation(act) for _, act in layers]
@@ -157,7 +143,7 @@ class DenseStep:
         outputs, input_grads, grad, reconstruction = self._buffers_for(inputs)
         activations = self.activations
         previous = inputs
-        for linear, activation, out in zip(self.linears, activations, outputs):
+        for linear, activation, out in zip(self.linears, activations, outputs, strict=True):
             torch.addmm(linear.bias, previous, linear.weight.t(), out=out)
             if activation is not None:
                 activation[0](out)

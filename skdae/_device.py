@@ -1,10 +1,10 @@
-"""Resolve the ``device`` parameter into a ``torch.device``."""
+"""Devices: resolve the ``device`` parameter, move arrays there and copies back."""
 
 import warnings
 
 import torch
 
-from skdae.exceptions import DeviceWarning
+from skdae.exceptions import DeviceWarning, InputError
 
 
 def resolve_device(device, *, fallback_to_cpu=False):
@@ -19,7 +19,7 @@ def resolve_device(device, *, fallback_to_cpu=False):
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as exc:
-        raise ValueError(
+        raise InputError(
             f"device={device!r} is not a device torch understands. "
             "Use 'auto', 'cpu', 'cuda' or 'cuda:N'."
         ) from exc
@@ -29,7 +29,7 @@ def resolve_device(device, *, fallback_to_cpu=False):
     if fallback_to_cpu:
         warnings.warn(f"{problem}; using the CPU instead.", DeviceWarning, stacklevel=3)
         return torch.device("cpu")
-    raise ValueError(f"{problem}. Pass device='auto' or device='cpu'.")
+    raise InputError(f"{problem}. Pass device='auto' or device='cpu'.")
 
 
 def _unavailability(device):
@@ -63,3 +63,18 @@ def as_float32_tensor(X, device):
             warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
             return torch.as_tensor(X, dtype=torch.float32, device=device)
     return torch.as_tensor(X, dtype=torch.float32, device=device)
+
+
+def cpu_copy(value):
+    """A detached CPU copy of every tensor in ``value`` (nested dicts, lists, tuples).
+
+    The one way skdae takes tensors off the device: for pickles, model files and the
+    snapshot of a fit. Other values are returned as they are.
+    """
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {key: cpu_copy(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(cpu_copy(item) for item in value)
+    return value

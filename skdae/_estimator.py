@@ -1,64 +1,29 @@
-"""DenoisingAutoencoder: the scikit-learn estimator around the torch network."""
+"""DenoisingAutoencoder: a dense encoder and its mirrored decoder, as an estimator.
 
-import math
+The class holds what is particular to the dense network: its parameters, their
+constraints and the sizes it is built from. Fitting, inference and persistence are the
+family's own, in :class:`skdae._base.BaseAutoencoder`.
+"""
+
 import warnings
 
-import numpy as np
-import torch
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_array, gen_batches
-from sklearn.utils.validation import check_is_fitted, validate_data
-
-from skdae._corruption import CORRUPTION_ALIASES, BaseCorruption, make_corruption
-from skdae._device import as_float32_tensor, resolve_device
-from skdae._network import (
-    ACTIVATIONS,
-    OUTPUT_ACTIVATIONS,
-    as_cpu_state,
-    build_autoencoder,
-    copy_state,
-    format_summary,
-    load_state,
-    summarize,
-)
-from skdae._persistence import (
-    FITTED_ADDED_SINCE_0_1,
-    PARAMETERS_ADDED_SINCE_0_1,
-    cpu_tree,
-    library_versions,
-    load_model,
-    save_model,
-    warn_on_version_mismatch,
-)
-from skdae._precision import MATMUL_PRECISIONS, matmul_precision, resolve_matmul_precision
-from skdae._random import make_generator, seed_from_random_state
-from skdae._schedule import LEARNING_RATE_SCHEDULES, learning_rate_at
-from skdae._training import (
-    LOSSES,
-    OPTIMIZERS,
-    EarlyStopping,
-    ProgressPrinter,
-    evaluation_loss,
-    train_one_epoch,
-)
+from skdae._base import BaseAutoencoder
+from skdae._corruption import CORRUPTION_ALIASES, BaseCorruption
+from skdae._network import ACTIVATIONS, OUTPUT_ACTIVATIONS, build_autoencoder
+from skdae._precision import MATMUL_PRECISIONS
+from skdae._schedule import LEARNING_RATE_SCHEDULES
+from skdae._training import LOSSES, OPTIMIZERS
 from skdae._validation import (
     Integral,
     Interval,
     Real,
     StrOptions,
-    check_bce_target,
     check_hidden_layer_sizes,
-    fit_context,
 )
-from skdae.exceptions import DivergenceError, OvercompleteWarning
-
-# Rows per inference chunk are capped so that a chunk's float32 input stays near 16 MB
-# whatever the width: memory stays flat however many rows come in.
-_INFERENCE_CHUNK_VALUES = 1 << 22
-_MAX_INFERENCE_ROWS = 8192
+from skdae.exceptions import OvercompleteWarning
 
 
-class DenoisingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class DenoisingAutoencoder(BaseAutoencoder):
     """Denoising autoencoder with a dense PyTorch encoder and mirrored decoder.
 
     During training every batch of the clean input is corrupted afresh (on the
@@ -333,99 +298,30 @@ or None, default='gaussian'
         self.random_state = random_state
         self.verbose = verbose
 
-    # ------------------------------------------------------------------ training
+    # What models saved by skdae 0.1.0 (0.2.0 for matmul_precision) lack, with the values
+    # that reproduce how they were trained: a constant rate, one activation for the
+    # hidden and code layers, float32 products.
+    _parameters_of_old_models = {
+        "learning_rate": "constant",
+        "latent_activation": "auto",
+        "matmul_precision": "float32",
+    }
+    _network_builder = staticmethod(build_autoencoder)
 
-    @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, *, X_noisy=None):
-        """Fit the autoencoder to reconstruct clean ``X`` from corrupted ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Clean training data.
-
-        y : None
-            Ignored; present for API consistency (a Pipeline passes class labels).
-
-        X_noisy : array-like of shape (n_samples, n_features), default=None
-            Pre-corrupted inputs aligned row by row with ``X``. When given, the network
-            learns ``X_noisy -> X`` and ``corruption`` is not applied.
-
-        Returns
-        -------
-        self : DenoisingAutoencoder
-            The fitted estimator.
-        """
-        start_afresh = not (self.warm_start and hasattr(self, "module_"))
-        X, X_noisy = self._validate_training_data(X, X_noisy, reset=start_afresh)
-        if start_afresh:
-            self._initialize(X)
-        # Every fit runs the whole schedule, a warm-started one too.
-        self._schedule_origin = self.n_iter_
-        self._train(X, X_noisy, n_epochs=self.max_iter, validate=self.early_stopping)
-        return self
-
-    @fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None, *, X_noisy=None):
-        """Train for one epoch on ``X``, continuing from the current weights.
-
-        The first call initializes the model. ``early_stopping`` is not used here:
-        each call is one pass over the data it is given, which suits training on
-        chunks of data too large for memory.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Clean training data.
-
-        y : None
-            Ignored; present for API consistency.
-
-        X_noisy : array-like of shape (n_samples, n_features), default=None
-            Pre-corrupted inputs aligned with ``X``; see :meth:`fit`.
-
-        Returns
-        -------
-        self : DenoisingAutoencoder
-            The updated estimator.
-        """
-        first_call = not hasattr(self, "module_")
-        X, X_noisy = self._validate_training_data(X, X_noisy, reset=first_call)
-        if first_call:
-            self._initialize(X)
-        self._train(X, X_noisy, n_epochs=1, validate=False)
-        return self
-
-    def _validate_training_data(self, X, X_noisy, *, reset):
-        X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
-        if X_noisy is not None:
-            X_noisy = check_array(X_noisy, dtype=[np.float32, np.float64], input_name="X_noisy")
-            if X_noisy.shape != X.shape:
-                raise ValueError(
-                    f"X_noisy must have the same shape as X; got {X_noisy.shape} and "
-                    f"{X.shape}. Pass one noisy row for each clean row."
-                )
-        return X, X_noisy
-
-    def _initialize(self, X):
-        """Resolve the parameters into fitted state and build a fresh network."""
-        n_features = X.shape[1]
-        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        self.loss_, self.output_activation_ = self._resolve_loss(X)
-        self.device_ = resolve_device(self.device)
-        if self.latent_dim >= n_features:
+    def _make_architecture(self, n_features, *, warn):
+        """The sizes the network is built from, for data of ``n_features`` columns."""
+        if warn and self.latent_dim >= n_features:
             warnings.warn(
                 f"latent_dim={self.latent_dim} is not smaller than the {n_features} input "
                 "features: this overcomplete autoencoder relies on the corruption alone to "
                 "avoid learning the identity. Pass a smaller latent_dim if that is not what "
                 "you want.",
                 OvercompleteWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        self._seed = seed_from_random_state(self.random_state)
-        self._architecture = {
+        return {
             "n_features": n_features,
-            "hidden_layer_sizes": hidden,
+            "hidden_layer_sizes": check_hidden_layer_sizes(self.hidden_layer_sizes),
             "latent_dim": self.latent_dim,
             "activation": self.activation,
             "latent_activation": (
@@ -433,389 +329,3 @@ or None, default='gaussian'
             ),
             "output_activation": self.output_activation_,
         }
-        self.module_ = self._build_module()
-        self._optimizer = self._build_optimizer()
-        self.loss_curve_ = []
-        self.validation_scores_ = [] if self.early_stopping else None
-        self.epoch_times_ = []
-        self.best_loss_ = math.inf
-        self.best_epoch_ = 0
-        self.n_iter_ = 0
-        # The epoch at which the current learning-rate schedule started: partial_fit
-        # goes on along the schedule of the last fit (or of its own first call).
-        self._schedule_origin = 0
-
-    def _resolve_loss(self, X):
-        output_activation = self.output_activation
-        loss = self.loss
-        if loss == "auto":
-            in_unit_range = X.size > 0 and X.min() >= 0.0 and X.max() <= 1.0
-            loss = "bce" if in_unit_range and output_activation in ("auto", "sigmoid") else "mse"
-        if output_activation == "auto":
-            output_activation = "sigmoid" if loss == "bce" else "identity"
-        if loss == "bce" and output_activation != "sigmoid":
-            raise ValueError(
-                f"loss='bce' needs output_activation='sigmoid' (outputs in [0, 1]); got "
-                f"output_activation={self.output_activation!r}. Pass "
-                "output_activation='auto' or loss='mse'."
-            )
-        return loss, output_activation
-
-    def _build_module(self):
-        # Built inside fork_rng so that seeding the weights leaves the user's global
-        # torch RNG untouched.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self._seed)
-            module = build_autoencoder(**self._architecture)
-        return module.to(self.device_)
-
-    def _build_optimizer(self):
-        return OPTIMIZERS[self.solver](
-            self.module_.parameters(), float(self.learning_rate_init), float(self.alpha)
-        )
-
-    def _train(self, X, X_noisy, *, n_epochs, validate):
-        if self.loss_ == "bce":
-            check_bce_target(X)
-        # Resolved at every call so that set_params(corruption__std=...) between
-        # warm-started fits takes effect.
-        self.corruption_ = make_corruption(self.corruption)
-        device = self.device_
-        self.matmul_precision_ = resolve_matmul_precision(self.matmul_precision, device)
-        X_target = as_float32_tensor(X, device)
-        X_input = None if X_noisy is None else as_float32_tensor(X_noisy, device)
-        validation = None
-        if validate:
-            X_target, X_input, validation = self._split_validation(X_target, X_input)
-            if self.validation_scores_ is None:
-                self.validation_scores_ = []
-        loss_fn = LOSSES[self.loss_]
-        stopper = EarlyStopping(self.n_iter_no_change, self.tol) if validation else None
-        progress = ProgressPrinter(self.verbose, self.n_iter_ + n_epochs)
-        on_batch = progress.batch_done if self.verbose >= 2 else None
-
-        if self.learning_rate == "constant":
-            # Also applies a learning_rate_init changed since the optimizer was built.
-            for group in self._optimizer.param_groups:
-                group["lr"] = float(self.learning_rate_init)
-
-        for _ in range(n_epochs):
-            epoch = self.n_iter_ + 1
-            last_good_state = copy_state(self.module_)
-            progress.start_epoch()
-            # The precision switch is process-wide: held for the training pass only.
-            with matmul_precision(self.matmul_precision_, device):
-                train_loss = train_one_epoch(
-                    self.module_,
-                    self._optimizer,
-                    self.loss_,
-                    X_target,
-                    X_input=X_input,
-                    corruption=self.corruption_,
-                    batch_size=self.batch_size,
-                    generator=make_generator(self._seed + epoch, device),
-                    shuffle=self.shuffle,
-                    learning_rate=self._schedule_for_epoch(epoch),
-                    on_batch=on_batch,
-                )
-            val_loss = None
-            if validation is not None:
-                val_loss = evaluation_loss(self.module_, loss_fn, *validation, self.batch_size)
-            if not (math.isfinite(train_loss) and (val_loss is None or math.isfinite(val_loss))):
-                self._recover_from_divergence(last_good_state, epoch, train_loss)
-            self.n_iter_ = epoch
-            self.loss_curve_.append(train_loss)
-            self.epoch_times_.append(progress.end_epoch(epoch, train_loss, val_loss))
-            if stopper is not None:
-                self.validation_scores_.append(-val_loss)
-                if stopper.update(val_loss, self.module_, epoch):
-                    if self.verbose:
-                        print(
-                            f"Validation loss did not improve by more than tol={self.tol} "
-                            f"for {self.n_iter_no_change} epochs; stopping and restoring "
-                            f"epoch {stopper.best_epoch}."
-                        )
-                    break
-
-        if stopper is not None:
-            load_state(self.module_, stopper.best_state)
-            self.best_loss_, self.best_epoch_ = stopper.best_loss, stopper.best_epoch
-        else:
-            self.best_loss_ = min(self.loss_curve_)
-            self.best_epoch_ = self.n_iter_
-
-    def _schedule_for_epoch(self, epoch):
-        """The learning rate within ``epoch`` as a function of the fraction done."""
-        if self.learning_rate == "constant":
-            return None
-        epochs_before = epoch - 1 - self._schedule_origin
-        initial = float(self.learning_rate_init)
-
-        def rate(fraction):
-            return learning_rate_at(
-                self.learning_rate,
-                epochs_before + fraction,
-                initial=initial,
-                n_epochs=self.max_iter,
-            )
-
-        return rate
-
-    def _split_validation(self, X_target, X_input):
-        n_samples = X_target.shape[0]
-        n_validation = math.ceil(self.validation_fraction * n_samples)
-        if n_samples - n_validation < 1:
-            raise ValueError(
-                f"early_stopping=True holds out validation_fraction={self.validation_fraction} "
-                f"of the data, which leaves no training sample out of n_samples = "
-                f"{n_samples}. Pass more samples, a smaller validation_fraction, or "
-                "early_stopping=False."
-            )
-        # A fixed generator: the same split and the same validation noise at every fit.
-        generator = make_generator(self._seed, X_target.device)
-        order = torch.randperm(n_samples, generator=generator, device=X_target.device)
-        val_rows, train_rows = order[:n_validation], order[n_validation:]
-        val_target = X_target[val_rows]
-        if X_input is None:
-            with torch.no_grad():
-                val_input = self.corruption_._corrupt_tensor(val_target, generator)
-            train_input = None
-        else:
-            val_input, train_input = X_input[val_rows], X_input[train_rows]
-        return X_target[train_rows], train_input, (val_input, val_target)
-
-    def _recover_from_divergence(self, last_good_state, epoch, loss):
-        load_state(self.module_, last_good_state)
-        # Adam's moment estimates are non-finite too: start the optimizer afresh.
-        self._optimizer = self._build_optimizer()
-        raise DivergenceError(
-            f"Training diverged at epoch {epoch}: the loss became {loss}. The model keeps "
-            f"the weights from before that epoch. Lower learning_rate_init (now "
-            f"{self.learning_rate_init}) or scale the data (e.g. with "
-            "sklearn.preprocessing.StandardScaler)."
-        )
-
-    # ----------------------------------------------------------------- inference
-
-    def transform(self, X):
-        """Encode ``X`` into latent codes.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to encode.
-
-        Returns
-        -------
-        codes : ndarray of shape (n_samples, latent_dim)
-            The codes, in the dtype of ``X`` (float32 or float64).
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
-        return self._run_in_batches(self.module_.encoder, X, self._architecture["latent_dim"])
-
-    def inverse_transform(self, X):
-        """Decode latent codes back to input space.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, latent_dim)
-            Codes, as returned by :meth:`transform`.
-
-        Returns
-        -------
-        X_reconstructed : ndarray of shape (n_samples, `n_features_in_`)
-            The decoded data, in the dtype of the codes.
-        """
-        check_is_fitted(self)
-        codes = check_array(X, dtype=[np.float32, np.float64])
-        latent_dim = self._architecture["latent_dim"]
-        if codes.shape[1] != latent_dim:
-            raise ValueError(
-                f"inverse_transform expects codes of width latent_dim={latent_dim}, as "
-                f"returned by transform; got {codes.shape[1]} columns."
-            )
-        return self._run_in_batches(self.module_.decode, codes, self.n_features_in_)
-
-    def predict(self, X):
-        """Denoise ``X``: encode it, then decode the codes.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Possibly noisy data.
-
-        Returns
-        -------
-        X_denoised : ndarray of shape (n_samples, n_features)
-            The reconstruction, in the dtype of ``X``.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
-        return self._run_in_batches(self.module_, X, self.n_features_in_)
-
-    def score(self, X, y=None):
-        """Return the negated mean squared reconstruction error of ``X``.
-
-        ``X`` is reconstructed without corruption and compared with itself, so higher
-        is better and 0 is a perfect reconstruction. To measure denoising, compare
-        ``predict(X_noisy)`` with the clean data instead.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to reconstruct.
-
-        y : None
-            Ignored; present for API consistency.
-
-        Returns
-        -------
-        score : float
-            ``-mean((predict(X) - X) ** 2)``.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
-        reconstruction = self._run_in_batches(self.module_, X, self.n_features_in_)
-        return -float(np.mean((reconstruction - X) ** 2))
-
-    def summary(self):
-        """Describe the fitted network layer by layer.
-
-        Returns
-        -------
-        summary : str
-            A table with one row per dense layer (``DENSE 784 -> 256 [ReLU]``, the
-            shapes of its weights and biases, its parameter count) and the total.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skdae import DenoisingAutoencoder
-        >>> X = np.random.RandomState(0).rand(10, 8)
-        >>> dae = DenoisingAutoencoder(latent_dim=2, hidden_layer_sizes=(4,), max_iter=1)
-        >>> print(dae.fit(X).summary())
-        part     layer                   weights  biases  parameters
-        encoder  DENSE 8 -> 4 [ReLU]     (4, 8)   (4,)            36
-        encoder  DENSE 4 -> 2 [ReLU]     (2, 4)   (2,)            10
-        decoder  DENSE 2 -> 4 [ReLU]     (4, 2)   (4,)            12
-        decoder  DENSE 4 -> 8 [Sigmoid]  (8, 4)   (8,)            40
-        total                                                     98
-        """
-        check_is_fitted(self)
-        return format_summary(summarize(self.module_))
-
-    def _run_in_batches(self, fn, X, n_out):
-        """Apply ``fn`` chunk by chunk: numpy in, numpy out, no autograd, flat memory."""
-        out = np.empty((X.shape[0], n_out), dtype=X.dtype)
-        rows_per_chunk = max(1, min(_MAX_INFERENCE_ROWS, _INFERENCE_CHUNK_VALUES // X.shape[1]))
-        self.module_.eval()
-        with torch.no_grad():
-            for rows in gen_batches(X.shape[0], rows_per_chunk):
-                chunk = as_float32_tensor(X[rows], self.device_)
-                out[rows] = fn(chunk).cpu().numpy()
-        return out
-
-    @property
-    def _n_features_out(self):
-        # Read by ClassNamePrefixFeaturesOutMixin.get_feature_names_out.
-        return self._architecture["latent_dim"]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
-    # --------------------------------------------------------------- persistence
-
-    def save(self, path):
-        """Save the fitted model to ``path`` in skdae's pickle-free format.
-
-        The file is a zip archive of a JSON document (parameters, fitted attributes,
-        library versions) and the weights, written with ``torch.save`` and read back
-        with ``weights_only=True``: loading it never runs code from the file, so models
-        can be shared safely. ``joblib.dump`` still works for everything else.
-
-        Parameters
-        ----------
-        path : str or path-like
-            Where to write; the file is replaced atomically.
-
-        Returns
-        -------
-        path : pathlib.Path
-            The path written.
-
-        Examples
-        --------
-        >>> import tempfile, numpy as np
-        >>> from pathlib import Path
-        >>> from skdae import DenoisingAutoencoder
-        >>> X = np.random.RandomState(0).rand(20, 6)
-        >>> dae = DenoisingAutoencoder(latent_dim=2, hidden_layer_sizes=(4,), max_iter=1).fit(X)
-        >>> with tempfile.TemporaryDirectory() as folder:
-        ...     path = dae.save(Path(folder) / "dae.skdae")
-        ...     loaded = DenoisingAutoencoder.load(path)
-        >>> bool(np.array_equal(loaded.predict(X), dae.predict(X)))
-        True
-        """
-        check_is_fitted(self)
-        return save_model(self, path)
-
-    @classmethod
-    def load(cls, path):
-        """Load a model written by :meth:`save`.
-
-        Parameters
-        ----------
-        path : str or path-like
-            A file written by :meth:`save`.
-
-        Returns
-        -------
-        estimator : DenoisingAutoencoder
-            The fitted model, on ``device`` if available, else on the CPU (with a
-            :class:`~skdae.exceptions.DeviceWarning`).
-
-        Raises
-        ------
-        ModelFileError
-            If the file is not an skdae model file, is truncated, or was altered.
-        """
-        return load_model(cls, path)
-
-    def __getstate__(self):
-        # A copy: BaseEstimator.__getstate__ may hand back the live __dict__, and
-        # saving a model must not alter it.
-        state = dict(super().__getstate__())
-        module = state.pop("module_", None)
-        optimizer = state.pop("_optimizer", None)
-        if module is not None:
-            state["_module_state"] = as_cpu_state(module)
-            state["_optimizer_state"] = cpu_tree(optimizer.state_dict())
-            state["device_"] = torch.device("cpu")
-        state["_skdae_versions"] = library_versions()
-        return state
-
-    def __setstate__(self, state):
-        state = dict(state)
-        module_state = state.pop("_module_state", None)
-        optimizer_state = state.pop("_optimizer_state", None)
-        warn_on_version_mismatch(state.pop("_skdae_versions", {}), what="pickled model")
-        # A pickle from skdae 0.1.0 lacks what came later; it loads as it was trained.
-        state = {**PARAMETERS_ADDED_SINCE_0_1, **state}
-        if module_state is not None:
-            state = {**FITTED_ADDED_SINCE_0_1, **state}
-        super().__setstate__(state)
-        if module_state is not None:
-            self._restore_network(module_state, optimizer_state)
-
-    def _restore_network(self, module_state, optimizer_state):
-        # Resolved here, never lazily in transform: a CUDA-fitted model lands on the
-        # CPU (with a DeviceWarning) on a machine without a GPU.
-        self.device_ = resolve_device(self.device, fallback_to_cpu=True)
-        self.module_ = self._build_module()
-        load_state(self.module_, module_state)
-        self._optimizer = self._build_optimizer()
-        if optimizer_state is not None:
-            self._optimizer.load_state_dict(optimizer_state)

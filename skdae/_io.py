@@ -8,14 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from skdae.datasets import read_idx
 from skdae._files import atomic_write
+from skdae.datasets import read_idx
+from skdae.exceptions import DataFileError
 
 FORMATS = (".npy", ".csv", ".png", "IDX (e.g. t10k-images-idx3-ubyte[.gz])")
-
-
-class DataFileError(ValueError):
-    """A data file could not be read or written; the message says why and what to do."""
 
 
 def data_format(path):
@@ -63,6 +60,11 @@ def read_array(path):
         X = X.reshape(len(X), -1)
     if not np.issubdtype(X.dtype, np.number):
         raise DataFileError(f"{path} holds {X.dtype} values; skdae needs numbers.")
+    if not np.isfinite(X).all():
+        raise DataFileError(
+            f"{path} holds NaN or infinite values; replace them (e.g. with "
+            "sklearn.impute.SimpleImputer) before training or denoising."
+        )
     return X, image_shape
 
 

@@ -7,7 +7,6 @@ that a notebook can call too.
 import json
 import platform
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,48 +17,46 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skdae._estimator import DenoisingAutoencoder
 from skdae._io import read_array
 from skdae._network import count_parameters
 from skdae._noise_spec import parse_noise_spec
 from skdae._version import __version__
-from skdae.datasets import SampleDataWarning, load_mnist
+from skdae.datasets import load_mnist
+from skdae.datasets._sample import SAMPLE_SOURCE
+from skdae.exceptions import DataFileError
 from skdae.metrics import denoising_report
-from skdae.presets import make_preset
 
 MODEL_FILE = "model.skdae"  # the pickle-free format: safe to share
 METRICS_FILE = "metrics.json"
 REPORT_FILE = "report.md"
 
 
-def load_job_data(data="mnist", *, data_home=None, test_size=0.2, random_state=0, log=print):
+def load_job_data(data="mnist", *, data_home=None, test_size=0.2, random_state=0):
     """Return a dict with X_train, X_test, y_train, y_test (or None), image_shape, source.
 
-    ``data`` is ``"mnist"`` (full MNIST from the data home, else the bundled sample, said
-    loudly) or a path to a .npy / .csv / .png / IDX file, split ``test_size`` at random.
+    ``data`` is ``"mnist"`` (full MNIST from the data home, else the bundled sample, with
+    a :class:`~skdae.exceptions.SampleDataWarning`) or a path to a .npy / .csv / .png /
+    IDX file, split ``test_size`` at random. ``sample`` says whether the bundled sample
+    stood in for full MNIST.
     """
     if data == "mnist":
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", SampleDataWarning)
-            mnist = load_mnist(data_home=data_home, fallback="sample")
-        used_sample = any(issubclass(w.category, SampleDataWarning) for w in caught)
-        for warning in caught:
-            log(f"WARNING: {warning.message}")
+        mnist = load_mnist(data_home=data_home, fallback="sample")
+        sample = mnist.source == SAMPLE_SOURCE
         return {
             "X_train": mnist.X_train,
             "X_test": mnist.X_test,
             "y_train": mnist.y_train,
             "y_test": mnist.y_test,
             "image_shape": tuple(mnist.image_shape),
-            "source": "MNIST bundled sample" if used_sample else f"MNIST from {mnist.source}",
-            "sample": used_sample,
+            "source": "MNIST bundled sample" if sample else f"MNIST from {mnist.source}",
+            "sample": sample,
         }
     X, image_shape = read_array(data)
     if image_shape is None:
         side = int(round(np.sqrt(X.shape[1])))
         image_shape = (side, side) if side * side == X.shape[1] else None
     if len(X) < 2:
-        raise ValueError(f"{data} holds {len(X)} row(s); training needs at least 2.")
+        raise DataFileError(f"{data} holds {len(X)} row(s); training needs at least 2.")
     X_train, X_test = train_test_split(X, test_size=test_size, random_state=random_state)
     return {
         "X_train": X_train,
@@ -79,75 +76,40 @@ def make_job_noise(spec, X):
 
 
 def train_job(
-    *,
-    data="mnist",
-    data_home=None,
+    estimator,
+    dataset,
     noise="gaussian:0.4",
-    preset=None,
-    latent_dim=64,
-    hidden_layer_sizes=None,
-    latent_activation=None,
-    max_iter=50,
-    batch_size=128,
-    learning_rate="cosine",
-    learning_rate_init=3e-3,
-    validation_fraction=0.1,
-    n_iter_no_change=None,
-    device="auto",
-    matmul_precision="auto",
-    random_state=0,
     output="skdae_output",
+    *,
+    random_state=0,
+    preset=None,
     n_images=10,
     classify=True,
     figures=True,
-    verbose=2,
     log=print,
 ):
-    """Train on ``data``, evaluate on its test part, write everything into ``output``.
+    """Fit ``estimator`` on ``dataset``, evaluate it, write everything into ``output``.
 
-    ``noise`` corrupts the test set, and the training batches too unless ``preset``
-    (a name in :data:`skdae.presets.PRESETS`) brings its own corruption. Architecture
-    arguments left at None keep the preset's values, else the estimator's defaults.
-    Returns the metrics dictionary that is also written to ``metrics.json``.
+    ``dataset`` is what :func:`load_job_data` returns. ``noise`` (a noise specification,
+    see ``skdae train --help``) corrupts the test set with the seed ``random_state``; the
+    estimator trains with its own ``corruption``. ``preset`` names the preset the
+    estimator came from, for the report. Writes the model (the safe format),
+    ``metrics.json``, the figures and ``report.md``, and returns the metrics.
     """
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    dataset = load_job_data(data, data_home=data_home, random_state=random_state, log=log)
     X_train, X_test = dataset["X_train"], dataset["X_test"]
-    corruption = make_job_noise(noise, X_train)
-    what = f"noise {noise}" if preset is None else f"preset {preset!r}, test noise {noise}"
+    if dataset["sample"]:
+        log("Full MNIST was not found: training on the bundled sample (see the warning).")
     log(
         f"Training on {len(X_train):,} x {X_train.shape[1]} ({dataset['source']}), "
-        f"{what}, {max_iter} epochs."
+        f"corruption {estimator.corruption!r}, {estimator.max_iter} epochs."
     )
-    chosen = {
-        "hidden_layer_sizes": None if hidden_layer_sizes is None else tuple(hidden_layer_sizes),
-        "latent_activation": latent_activation,
-    }
-    params = dict(
-        {name: value for name, value in chosen.items() if value is not None},
-        latent_dim=latent_dim,
-        max_iter=max_iter,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        learning_rate_init=learning_rate_init,
-        # The held-out part gives the validation curve; without a patience the run
-        # goes all max_iter epochs and keeps the best validation epoch.
-        early_stopping=True,
-        validation_fraction=validation_fraction,
-        n_iter_no_change=n_iter_no_change or max_iter,
-        device=device,
-        matmul_precision=matmul_precision,
-        random_state=random_state,
-        verbose=verbose,
-    )
-    if preset is None:
-        dae = DenoisingAutoencoder(corruption=corruption, **params)
-    else:
-        dae = make_preset(preset, **params)
     started = time.perf_counter()
-    dae.fit(X_train)
+    estimator.fit(X_train)
     fit_seconds = time.perf_counter() - started
+    dae = estimator
+    corruption = make_job_noise(noise, X_train)
 
     metrics = evaluate_model(dae, X_test, noise, random_state=random_state)
     metrics["data"] = {
@@ -159,8 +121,9 @@ def train_job(
     }
     metrics["model"] = {
         "preset": preset,
+        "params": {name: _plain_param(value) for name, value in dae.get_params(deep=False).items()},
         "corruption": repr(dae.corruption),
-        "latent_dim": latent_dim,
+        "latent_dim": dae.latent_dim,
         "hidden_layer_sizes": list(dae.hidden_layer_sizes),
         "latent_activation": dae.latent_activation,
         "loss": dae.loss_,
@@ -171,13 +134,13 @@ def train_job(
     metrics["training"] = {
         "epochs": dae.n_iter_,
         "best_epoch": dae.best_epoch_,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "learning_rate_init": learning_rate_init,
+        "batch_size": dae.batch_size,
+        "learning_rate": dae.learning_rate,
+        "learning_rate_init": dae.learning_rate_init,
         "fit_seconds": fit_seconds,
         "median_epoch_seconds": float(np.median(dae.epoch_times_)),
         "loss_curve": dae.loss_curve_,
-        "validation_loss_curve": [-s for s in dae.validation_scores_],
+        "validation_loss_curve": [-s for s in dae.validation_scores_ or []],
     }
     if classify and dataset["y_train"] is not None:
         metrics["classification"] = classify_codes(
@@ -202,6 +165,15 @@ def train_job(
     return metrics
 
 
+def _plain_param(value):
+    """A parameter as JSON-able data (objects such as corruptions by their repr)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (int, float)) for v in value):
+        return list(value)
+    return repr(value)
+
+
 def evaluate_model(dae, X_test, noise, *, random_state=0):
     """Corrupt ``X_test`` once with a fixed seed, denoise it, and measure MSE and PSNR."""
     corruption = make_job_noise(noise, X_test)
@@ -223,7 +195,9 @@ def classify_codes(dae, dataset, corruption, *, random_state=0, log=print):
     X_noisy = corruption.corrupt(dataset["X_test"], random_state=random_state)
     return {
         "model": "StandardScaler + LogisticRegression(max_iter=300) on the codes",
-        "accuracy_clean_test": float(clf.score(dae.transform(dataset["X_test"]), dataset["y_test"])),
+        "accuracy_clean_test": float(
+            clf.score(dae.transform(dataset["X_test"]), dataset["y_test"])
+        ),
         "accuracy_noisy_test": float(clf.score(dae.transform(X_noisy), dataset["y_test"])),
         "fit_seconds": time.perf_counter() - started,
     }
@@ -232,9 +206,6 @@ def classify_codes(dae, dataset, corruption, *, random_state=0, log=print):
 def write_figures(dae, dataset, corruption, output, *, n_images=10, log=print):
     """Write the four figures; return their file names (none without matplotlib)."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
         log("matplotlib is not installed: no figures (pip install 'skdae[plot]').")
@@ -300,8 +271,11 @@ def render_report(metrics, files):
         ]
     lines += [
         "",
-        *([f"Preset: `{metrics['model']['preset']}` (skdae.presets)."]
-          if metrics["model"]["preset"] else []),
+        *(
+            [f"Preset: `{metrics['model']['preset']}` (skdae.presets)."]
+            if metrics["model"]["preset"]
+            else []
+        ),
         f"Model: {metrics['model']['n_parameters']:,} parameters, latent_dim "
         f"{metrics['model']['latent_dim']}, hidden {metrics['model']['hidden_layer_sizes']}, "
         f"loss {metrics['model']['loss']}, on {metrics['model']['device']} "

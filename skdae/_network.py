@@ -48,14 +48,39 @@ class DenseAutoencoder(nn.Module):
         self.output_activation = OUTPUT_ACTIVATIONS[output_activation]()
 
     def forward(self, X):
-        return self.output_activation(self.decoder(self.encoder(X)))
+        return self.output_activation(self.logits(X))
+
+    def logits(self, X):
+        """The reconstruction before the output activation (what the BCE loss takes)."""
+        return self.decoder(self.encoder(X))
+
+    def encode(self, X):
+        return self.encoder(X)
 
     def decode(self, codes):
         return self.output_activation(self.decoder(codes))
 
+    def dense_layers(self):
+        """``[(linear, activation or None)]`` from the input to the logits, or None when
+        the stacks hold anything but linear layers each followed by at most one
+        activation (what a hand-written backward pass can rely on)."""
+        layers = []
+        for layer in [*self.encoder, *self.decoder]:
+            if isinstance(layer, nn.Linear):
+                layers.append([layer, None])
+            elif layers and layers[-1][1] is None:
+                layers[-1][1] = layer
+            else:
+                return None
+        return [tuple(pair) for pair in layers]
+
 
 def build_autoencoder(
-    n_features, hidden_layer_sizes, latent_dim, activation, output_activation,
+    n_features,
+    hidden_layer_sizes,
+    latent_dim,
+    activation,
+    output_activation,
     latent_activation=None,
 ):
     """Build a :class:`DenseAutoencoder` with Glorot-uniform weights and zero biases.
@@ -65,7 +90,11 @@ def build_autoencoder(
     None means ``activation`` (models saved before it existed have no such entry).
     """
     module = DenseAutoencoder(
-        n_features, hidden_layer_sizes, latent_dim, activation, output_activation,
+        n_features,
+        hidden_layer_sizes,
+        latent_dim,
+        activation,
+        output_activation,
         latent_activation,
     )
     for layer in module.modules():
@@ -89,7 +118,7 @@ def _activation_layer(name):
 def _dense_stack(sizes, activation):
     """Dense layers through ``sizes``, ``activation`` between them, none after the last."""
     layers = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
         layers += [nn.Linear(n_in, n_out), _activation_layer(activation)]
     return nn.Sequential(*layers[:-1])
 
@@ -143,8 +172,7 @@ def format_summary(rows):
     """The layer table printed by ``DenoisingAutoencoder.summary`` and ``skdae summary``."""
     table = [("part", "layer", "weights", "biases", "parameters")]
     table += [
-        (r.part, r.label, str(r.weight_shape), str(r.bias_shape), str(r.n_parameters))
-        for r in rows
+        (r.part, r.label, str(r.weight_shape), str(r.bias_shape), str(r.n_parameters)) for r in rows
     ]
     table.append(("total", "", "", "", str(sum(r.n_parameters for r in rows))))
     widths = [max(len(row[i]) for row in table) for i in range(5)]
@@ -163,11 +191,6 @@ def _activation_name(layer):
 
 def count_parameters(module):
     return sum(p.numel() for p in module.parameters())
-
-
-def as_cpu_state(module):
-    """A detached CPU copy of the module's weights, for pickling and checkpoints."""
-    return {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
 
 
 def copy_state(module):

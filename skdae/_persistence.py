@@ -29,7 +29,7 @@ from skdae._corruption import (
 )
 from skdae._files import atomic_write
 from skdae._version import __version__
-from skdae.exceptions import InconsistentVersionWarning, ModelFileError
+from skdae.exceptions import InconsistentVersionWarning, InputError, ModelFileError
 
 FORMAT_NAME = "skdae-model"
 FORMAT_VERSION = 1
@@ -41,31 +41,6 @@ _CORRUPTIONS = {
     cls.__name__: cls
     for cls in (GaussianNoise, SaltAndPepperNoise, MaskingNoise, IdentityCorruption, Compose)
 }
-# What models saved by skdae 0.1.0 (and, for matmul precision, 0.2.0) lack, with the
-# values that reproduce how they were trained (at a constant rate; one activation for
-# the hidden and the code layers; float32 products), so that their files and pickles
-# go on working as they did.
-PARAMETERS_ADDED_SINCE_0_1 = {
-    "learning_rate": "constant",
-    "latent_activation": "auto",
-    "matmul_precision": "float32",
-}
-FITTED_ADDED_SINCE_0_1 = {"_schedule_origin": 0, "matmul_precision_": "float32"}
-
-_FITTED_SCALARS = (
-    "n_features_in_",
-    "loss_",
-    "output_activation_",
-    "loss_curve_",
-    "validation_scores_",
-    "epoch_times_",
-    "best_loss_",
-    "best_epoch_",
-    "n_iter_",
-    "_seed",
-    "_schedule_origin",
-    "matmul_precision_",
-)
 
 
 def library_versions():
@@ -97,18 +72,19 @@ def save_model(estimator, path, *, include_optimizer=True):
     tensors per weight); a model loaded from it continues training with a fresh
     optimizer.
     """
+    fitted = estimator._get_fitted_state()
+    tensors = {"module": fitted.pop("module_")}
+    optimizer = fitted.pop("_optimizer")
+    if include_optimizer and optimizer is not None:
+        tensors["optimizer"] = optimizer
+    fitted["corruption_"] = corruption_to_json(fitted["corruption_"])
     config = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "versions": library_versions(),
         "params": _params_to_json(estimator),
-        "fitted": _fitted_to_json(estimator),
+        "fitted": _plain(fitted),
     }
-    tensors = {
-        "module": {k: v.detach().cpu() for k, v in estimator.module_.state_dict().items()},
-    }
-    if include_optimizer:
-        tensors["optimizer"] = cpu_tree(estimator._optimizer.state_dict())
     buffer = io.BytesIO()
     torch.save(tensors, buffer)
     weights = buffer.getvalue()
@@ -141,9 +117,17 @@ def load_model(estimator_class, path):
     warn_on_version_mismatch(config.get("versions", {}))
     try:
         tensors = torch.load(io.BytesIO(weights), map_location="cpu", weights_only=True)
-        estimator = estimator_class(**_params_from_json(config["params"]))
-        _restore_fitted(estimator, config["fitted"])
-        estimator._restore_network(tensors["module"], tensors.get("optimizer"))
+        params = {**estimator_class._parameters_of_old_models, **config["params"]}
+        estimator = estimator_class(**_params_from_json(params))
+        fitted = dict(config["fitted"])
+        fitted["_architecture"] = {
+            name: tuple(value) if isinstance(value, list) else value
+            for name, value in fitted["_architecture"].items()
+        }
+        fitted["corruption_"] = corruption_from_json(fitted["corruption_"])
+        fitted["module_"] = tensors["module"]
+        fitted["_optimizer"] = tensors.get("optimizer")
+        estimator._set_fitted_state(fitted)
     except ModelFileError:
         raise
     except Exception as exc:  # a well-formed archive whose content does not fit
@@ -187,40 +171,16 @@ def _params_to_json(estimator):
 def _params_from_json(params):
     params = dict(params)
     params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-    params = {**PARAMETERS_ADDED_SINCE_0_1, **params}
     if isinstance(params["corruption"], dict):
         params["corruption"] = corruption_from_json(params["corruption"])
     return params
-
-
-def _fitted_to_json(estimator):
-    fitted = {name: _plain(getattr(estimator, name)) for name in _FITTED_SCALARS}
-    architecture = dict(estimator._architecture)
-    architecture["hidden_layer_sizes"] = list(architecture["hidden_layer_sizes"])
-    fitted["_architecture"] = architecture
-    fitted["corruption_"] = corruption_to_json(estimator.corruption_)
-    if hasattr(estimator, "feature_names_in_"):
-        fitted["feature_names_in_"] = [str(n) for n in estimator.feature_names_in_]
-    return fitted
-
-
-def _restore_fitted(estimator, fitted):
-    fitted = {**FITTED_ADDED_SINCE_0_1, **fitted}
-    for name in _FITTED_SCALARS:
-        setattr(estimator, name, fitted[name])
-    architecture = dict(fitted["_architecture"])
-    architecture["hidden_layer_sizes"] = tuple(architecture["hidden_layer_sizes"])
-    estimator._architecture = architecture
-    estimator.corruption_ = corruption_from_json(fitted["corruption_"])
-    if "feature_names_in_" in fitted:
-        estimator.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
 
 
 def corruption_to_json(corruption):
     """A corruption as plain data: its class name and parameters."""
     name = type(corruption).__name__
     if _CORRUPTIONS.get(name) is not type(corruption):
-        raise ValueError(
+        raise InputError(
             f"{name} is not one of skdae's corruption classes ({', '.join(_CORRUPTIONS)}), so "
             "the safe format cannot store it. Save with joblib.dump instead."
         )
@@ -244,18 +204,11 @@ def corruption_from_json(spec):
 
 
 def _plain(value):
+    """``value`` as JSON-able data: numpy scalars as numbers, tuples as lists."""
     if isinstance(value, (np.floating, np.integer)):
         return value.item()
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    return value
-
-
-def cpu_tree(value):
-    if isinstance(value, torch.Tensor):
-        return value.detach().to("cpu", copy=True)
     if isinstance(value, dict):
-        return {k: cpu_tree(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(cpu_tree(v) for v in value)
+        return {k: _plain(v) for k, v in value.items()}
     return value

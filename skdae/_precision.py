@@ -12,6 +12,8 @@ from contextlib import contextmanager
 
 import torch
 
+from skdae.exceptions import InputError
+
 MATMUL_PRECISIONS = ("auto", "float32", "bfloat16", "tf32")
 
 # Our names -> torch's values of ``torch.backends.<backend>.matmul.fp32_precision``.
@@ -38,12 +40,12 @@ def resolve_matmul_precision(setting, device):
         return setting
     if setting not in _SUPPORTED.get(device.type, ()):
         usable = sorted(_SUPPORTED.get(device.type, {"float32"}))
-        raise ValueError(
+        raise InputError(
             f"matmul_precision={setting!r} is not available on device {str(device)!r}; "
             f"it takes {usable}. Pass matmul_precision='auto' to let skdae choose."
         )
     if _backend_switch(device) is None:
-        raise ValueError(
+        raise InputError(
             f"matmul_precision={setting!r} needs torch 2.9 or newer (this is torch "
             f"{torch.__version__}). Upgrade torch, or pass matmul_precision='float32'."
         )

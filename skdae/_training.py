@@ -1,27 +1,42 @@
-"""Training helpers: one epoch, the validation loss, early stopping, progress lines.
+"""The training machinery shared by every skdae estimator: the fit loop and its steps.
 
-They take tensors that already live on the training device and validated settings;
-validation happens once, at the estimator's public edge.
+Read top-down, as skorch's ``fit_loop`` reads: :func:`fit_loop` runs epochs, each one
+:func:`train_one_epoch` (batches -> corruption -> one training step -> optimizer step)
+and, with early stopping, :func:`evaluation_loss` on the held-out rows; it checks for
+divergence, tells :class:`ProgressPrinter` and :class:`EarlyStopping`, and yields an
+:class:`EpochResult` the estimator records. The estimator prepares the settings
+(:class:`TrainingSettings`) and the data on the device (:func:`prepare_data`); the
+network is only asked for what its interface promises (``logits``, ``forward`` and, for
+the hand-written step, ``dense_layers``), so another architecture reuses all of it.
+
+Everything here takes tensors that already live on the training device and validated
+settings: validation happens once, at the estimator's public edge.
 """
 
 import math
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 from skdae._dense_step import AutogradStep, DenseStep
-from skdae._network import copy_state
+from skdae._device import as_float32_tensor
+from skdae._network import copy_state, load_state
+from skdae._precision import matmul_precision
+from skdae._random import make_generator
+from skdae.exceptions import DivergenceError, InputError
 
 
-def _bce(pre_activation, output_activation, target):
-    # With a sigmoid output, BCE on the logits is the stable form of BCE on sigmoid(logits).
-    return F.binary_cross_entropy_with_logits(pre_activation, target)
+def _bce(module, inputs, target):
+    # With a sigmoid output, BCE on the logits is the stable form of BCE on the output.
+    return F.binary_cross_entropy_with_logits(module.logits(inputs), target)
 
 
-def _mse(pre_activation, output_activation, target):
-    return F.mse_loss(output_activation(pre_activation), target)
+def _mse(module, inputs, target):
+    return F.mse_loss(module(inputs), target)
 
 
 LOSSES = {"bce": _bce, "mse": _mse}
@@ -33,6 +48,7 @@ LOSSES = {"bce": _bce, "mse": _mse}
 # epochs. Values below float32's smallest normal (1e-38) are zeroed every this many
 # batches; next to gradients of 1e-5 they change nothing.
 FLUSH_SUBNORMALS_EVERY = 25
+
 
 def _fused_if_possible(optimizer_class):
     """Build the optimizer with its fused kernel where torch has one for the device.
@@ -97,9 +113,7 @@ def train_one_epoch(
     step = make_training_step(module, loss)
     n_samples = X_target.shape[0]
     order = (
-        torch.randperm(n_samples, generator=generator, device=X_target.device)
-        if shuffle
-        else None
+        torch.randperm(n_samples, generator=generator, device=X_target.device) if shuffle else None
     )
     total = torch.zeros((), dtype=torch.float64, device=X_target.device)
     for start in range(0, n_samples, batch_size):
@@ -107,7 +121,7 @@ def train_one_epoch(
         target = X_target[rows]
         with torch.no_grad():
             inputs = (
-                corruption._corrupt_tensor(target, generator) if X_input is None else X_input[rows]
+                corruption.corrupt_tensor(target, generator) if X_input is None else X_input[rows]
             )
         if learning_rate is not None:
             rate = learning_rate(min(start + batch_size, n_samples) / n_samples)
@@ -133,15 +147,14 @@ def flush_subnormal_state(optimizer):
 
 
 @torch.no_grad()
-def evaluation_loss(module, loss_fn, X_input, X_target, batch_size):
-    """Mean loss of reconstructing ``X_target`` from ``X_input``, without training."""
+def evaluation_loss(module, loss, X_input, X_target, batch_size):
+    """Mean ``loss`` (a key of ``LOSSES``) of reconstructing ``X_target`` from ``X_input``."""
     module.eval()
+    loss_fn = LOSSES[loss]
     total = torch.zeros((), dtype=torch.float64, device=X_target.device)
     for start in range(0, X_target.shape[0], batch_size):
         rows = slice(start, start + batch_size)
-        target = X_target[rows]
-        pre = module.decoder(module.encoder(X_input[rows]))
-        total += loss_fn(pre, module.output_activation, target) * target.shape[0]
+        total += loss_fn(module, X_input[rows], X_target[rows]) * X_target[rows].shape[0]
     return float(total) / X_target.shape[0]
 
 
@@ -219,3 +232,177 @@ class ProgressPrinter:
             line += f"  {note}"
         print(line, file=self.stream or sys.stdout, flush=True)
         return seconds
+
+    def note(self, message):
+        """A line about the run itself (early stopping, an interrupt), when verbose."""
+        if self.verbose >= 1:
+            print(message, file=self.stream or sys.stdout, flush=True)
+
+
+# ------------------------------------------------------------------------ the fit loop
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """How one call to ``fit`` or ``partial_fit`` trains, resolved by the estimator.
+
+    ``learning_rate`` maps a position in epochs, counted from the start of the current
+    schedule, to the rate at that point (see ``skdae._schedule``).
+    """
+
+    loss: str
+    corruption: object
+    batch_size: int
+    shuffle: bool
+    seed: int
+    precision: str
+    learning_rate: Callable[[float], float]
+    schedule_origin: int = 0
+    patience: int | None = None  # early stopping's n_iter_no_change; None: no early stopping
+    tol: float = 0.0
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Training tensors on the device: the clean targets, the pre-corrupted inputs (None
+    to corrupt each batch afresh) and the held-out ``(inputs, targets)`` or None."""
+
+    target: torch.Tensor
+    inputs: torch.Tensor | None = None
+    validation: tuple | None = None
+
+
+def prepare_data(X, X_noisy, device, *, validation_fraction, corruption, seed):
+    """Move ``X`` (and ``X_noisy``) to ``device`` once and hold out a validation part.
+
+    ``validation_fraction`` None holds out nothing. The held-out inputs are corrupted
+    once, with a generator fixed by ``seed``, so the validation loss is comparable from
+    epoch to epoch and from fit to fit.
+    """
+    target = as_float32_tensor(X, device)
+    inputs = None if X_noisy is None else as_float32_tensor(X_noisy, device)
+    if validation_fraction is None:
+        return TrainingData(target, inputs)
+    n_samples = target.shape[0]
+    n_validation = math.ceil(validation_fraction * n_samples)
+    if n_samples - n_validation < 1:
+        raise InputError(
+            f"early_stopping=True holds out validation_fraction={validation_fraction} "
+            f"of the data, which leaves no training sample out of n_samples = "
+            f"{n_samples}. Pass more samples, a smaller validation_fraction, or "
+            "early_stopping=False."
+        )
+    generator = make_generator(seed, device)
+    order = torch.randperm(n_samples, generator=generator, device=device)
+    val_rows, train_rows = order[:n_validation], order[n_validation:]
+    val_target = target[val_rows]
+    if inputs is None:
+        with torch.no_grad():
+            val_inputs = corruption.corrupt_tensor(val_target, generator)
+        train_inputs = None
+    else:
+        val_inputs, train_inputs = inputs[val_rows], inputs[train_rows]
+    return TrainingData(target[train_rows], train_inputs, (val_inputs, val_target))
+
+
+@dataclass(frozen=True)
+class EpochResult:
+    """What one epoch gave: the estimator records it in its curves."""
+
+    epoch: int
+    loss: float
+    validation_loss: float | None
+    seconds: float
+
+
+class _EpochInterrupted(Exception):
+    """Ctrl-C came during ``epoch``; the network and optimizer are back at its start."""
+
+    def __init__(self, epoch):
+        super().__init__(epoch)
+        self.epoch = epoch
+
+
+def fit_loop(module, optimizer, data, settings, *, first_epoch, n_epochs, progress, stopper):
+    """Train ``module`` for up to ``n_epochs`` epochs; yield an :class:`EpochResult` each.
+
+    Epochs are numbered from ``first_epoch``; each draws its shuffling and noise from a
+    generator seeded by ``settings.seed + epoch``, so a fit is reproducible and a fit
+    resumed from a saved model continues exactly. Stops early when ``stopper`` (an
+    :class:`EarlyStopping` or None) says so. Raises :class:`DivergenceError` on a
+    non-finite loss, and :class:`_EpochInterrupted` on Ctrl-C, after putting the weights
+    and the optimizer back as they were when the interrupted epoch began.
+    """
+    device = data.target.device
+    on_batch = progress.batch_done if progress.verbose >= 2 else None
+    for epoch in range(first_epoch, first_epoch + n_epochs):
+        checkpoint = (copy_state(module), _copy_optimizer_state(optimizer))
+        progress.start_epoch()
+        try:
+            loss = _train_epoch(module, optimizer, data, settings, epoch, on_batch, device)
+        except KeyboardInterrupt:
+            load_state(module, checkpoint[0])
+            optimizer.load_state_dict(checkpoint[1])
+            raise _EpochInterrupted(epoch) from None
+        validation_loss = None
+        if data.validation is not None:
+            validation_loss = evaluation_loss(
+                module, settings.loss, *data.validation, settings.batch_size
+            )
+        _check_finite(epoch, loss, validation_loss)
+        seconds = progress.end_epoch(epoch, loss, validation_loss)
+        yield EpochResult(epoch, loss, validation_loss, seconds)
+        if stopper is not None and stopper.update(validation_loss, module, epoch):
+            progress.note(
+                f"Validation loss did not improve by more than tol={stopper.tol} for "
+                f"{stopper.patience} epochs; stopping and restoring epoch {stopper.best_epoch}."
+            )
+            return
+
+
+def _train_epoch(module, optimizer, data, settings, epoch, on_batch, device):
+    epochs_before = epoch - 1 - settings.schedule_origin
+
+    def rate(fraction):
+        return settings.learning_rate(epochs_before + fraction)
+
+    # The precision switch is process-wide: held for the training pass only.
+    with matmul_precision(settings.precision, device):
+        return train_one_epoch(
+            module,
+            optimizer,
+            settings.loss,
+            data.target,
+            X_input=data.inputs,
+            corruption=settings.corruption,
+            batch_size=settings.batch_size,
+            generator=make_generator(settings.seed + epoch, device),
+            shuffle=settings.shuffle,
+            learning_rate=rate,
+            on_batch=on_batch,
+        )
+
+
+def _copy_optimizer_state(optimizer):
+    state = optimizer.state_dict()
+    return {
+        "state": {
+            key: {
+                name: value.clone() if isinstance(value, torch.Tensor) else value
+                for name, value in values.items()
+            }
+            for key, values in state["state"].items()
+        },
+        "param_groups": [dict(group) for group in state["param_groups"]],
+    }
+
+
+def _check_finite(epoch, loss, validation_loss):
+    if math.isfinite(loss) and (validation_loss is None or math.isfinite(validation_loss)):
+        return
+    bad = loss if not math.isfinite(loss) else validation_loss
+    raise DivergenceError(
+        f"Training diverged at epoch {epoch}: the loss became {bad}. The estimator is left "
+        "as it was before this call. Lower learning_rate_init or scale the data (e.g. with "
+        "sklearn.preprocessing.StandardScaler)."
+    )

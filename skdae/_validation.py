@@ -8,11 +8,14 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+
+from skdae.exceptions import InputError
 
 __all__ = [
     "Integral",
     "Interval",
+    "InvalidParameterError",
     "Real",
     "StrOptions",
     "check_bce_target",
@@ -30,13 +33,13 @@ def check_hidden_layer_sizes(hidden_layer_sizes):
     try:
         sizes = tuple(hidden_layer_sizes)
     except TypeError:
-        raise ValueError(
+        raise InputError(
             "hidden_layer_sizes must be a sequence of positive integers, e.g. (256, 128); "
             f"got {hidden_layer_sizes!r}."
         ) from None
     bad = [s for s in sizes if not isinstance(s, (Integral, np.integer)) or s < 1]
     if bad:
-        raise ValueError(
+        raise InputError(
             "hidden_layer_sizes must contain only positive integers, e.g. (256, 128); "
             f"got {hidden_layer_sizes!r}."
         )
@@ -47,7 +50,7 @@ def check_bce_target(X):
     """Binary cross-entropy compares against targets in [0, 1]; refuse anything else."""
     low, high = float(np.min(X)), float(np.max(X))
     if low < 0.0 or high > 1.0:
-        raise ValueError(
+        raise InputError(
             f"loss='bce' needs the clean X in [0, 1]; got values in [{low:.3g}, {high:.3g}]. "
             "Scale X (e.g. with sklearn.preprocessing.MinMaxScaler) or pass loss='mse'."
         )

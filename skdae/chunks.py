@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import gen_batches
 
+from skdae.exceptions import InputError
+
 __all__ = ["iter_chunks"]
 
 
@@ -53,7 +55,7 @@ def iter_chunks(source, chunk_size=10_000, *, dtype=np.float32):
     8
     """
     if chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive number of rows; got {chunk_size}.")
+        raise InputError(f"chunk_size must be a positive number of rows; got {chunk_size}.")
     if isinstance(source, (str, os.PathLike)):
         yield from _npy_chunks(Path(source), chunk_size, dtype)
     elif isinstance(source, (list, tuple)):
@@ -86,5 +88,5 @@ def _npy_chunks(path, chunk_size, dtype):
 def _open(path):
     mapped = np.load(path, mmap_mode="r", allow_pickle=False)
     if mapped.ndim != 2:
-        raise ValueError(f"{path} holds an array of shape {mapped.shape}; expected 2-D rows.")
+        raise InputError(f"{path} holds an array of shape {mapped.shape}; expected 2-D rows.")
     return mapped

@@ -1,48 +1,69 @@
 """The ``skdae`` command: parse arguments, call the library, return an exit code.
 
-Exit codes: 0 success; 1 the work itself failed (e.g. training diverged); 2 bad usage
-or bad input (unknown option, missing or corrupt file, data of the wrong width);
-130 interrupted.
+Exit codes: 0 success; 1 the work itself failed (e.g. training diverged, or a bug:
+then with its traceback); 2 bad usage or bad input (unknown option, missing or
+corrupt file, data of the wrong width, a parameter out of range: skdae's own
+``SkdaeError`` input errors and scikit-learn's parameter errors); 130 interrupted.
 """
 
 import argparse
 import json
+import os
 import sys
+import warnings
 from pathlib import Path
 
 import joblib
 
 from skdae._estimator import DenoisingAutoencoder
-from skdae._io import FORMATS, DataFileError, data_format, read_array, write_array
-from skdae._job import evaluate_model, load_job_data, train_job
+from skdae._io import FORMATS, data_format, read_array, write_array
+from skdae._job import evaluate_model, load_job_data, make_job_noise, train_job
 from skdae._network import ACTIVATIONS
 from skdae._noise_spec import NOISE_SPEC_HELP
 from skdae._precision import MATMUL_PRECISIONS
+from skdae._schedule import LEARNING_RATE_SCHEDULES
+from skdae._validation import InvalidParameterError
 from skdae._version import __version__
-from skdae.datasets import ChecksumError, IDXFormatError
-from skdae.exceptions import DivergenceError, ModelFileError
-from skdae.presets import PRESETS
+from skdae.exceptions import (
+    DataFileError,
+    DeviceWarning,
+    DivergenceError,
+    InconsistentVersionWarning,
+    ModelFileError,
+    OvercompleteWarning,
+    SampleDataWarning,
+    SkdaeError,
+)
+from skdae.presets import PRESETS, make_preset
 
 MODEL_HELP = "a model.skdae written by 'skdae train' (or a model saved with joblib)"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-class UsageError(Exception):
-    """Bad input from the user: printed without a traceback, exit code 2."""
+_SKDAE_WARNINGS = (
+    SampleDataWarning,
+    DeviceWarning,
+    OvercompleteWarning,
+    InconsistentVersionWarning,
+)
 
 
 def main(argv=None):
     """Run the command line; return the exit code."""
     parser = _build_parser()
     args = parser.parse_args(argv)
+    # A program, not a library: its figures go to files, so no window is ever opened.
+    os.environ.setdefault("MPLBACKEND", "Agg")
     try:
-        return args.handler(args)
-    except (UsageError, DataFileError, ChecksumError, IDXFormatError, FileNotFoundError) as exc:
-        print(f"skdae {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        with warnings.catch_warnings():
+            # A person reads these on stderr, however the interpreter's filters are set.
+            for category in _SKDAE_WARNINGS:
+                warnings.simplefilter("default", category)
+            return args.handler(args)
     except DivergenceError as exc:
         print(f"skdae {args.command}: training failed: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except (SkdaeError, InvalidParameterError, FileNotFoundError) as exc:
+        print(f"skdae {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"skdae {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -62,23 +83,82 @@ def _build_parser():
         "figures and report.md into the output folder.",
     )
     _add_data_arguments(train)
-    train.add_argument("--noise", default="gaussian:0.4", help=f"{NOISE_SPEC_HELP}; the training corruption (unless --preset brings one) and the test noise; default %(default)s")
-    train.add_argument("--preset", choices=sorted(PRESETS), default=None, help="start from a preset of skdae.presets, e.g. 'features' for codes that feed a classifier (default: the reference network)")
-    train.add_argument("--latent-dim", type=_positive_int, default=64, help="code width (default %(default)s)")
-    train.add_argument("--hidden", type=_sizes, default=None, help="encoder hidden widths, e.g. 256,128 (default: 256,128, or the preset's)")
-    train.add_argument("--latent-activation", choices=["auto", *ACTIVATIONS], default=None, help="activation of the code layer (default: auto, the hidden layers' one, or the preset's)")
-    train.add_argument("--epochs", type=_positive_int, default=50, help="default %(default)s")
-    train.add_argument("--batch-size", type=_positive_int, default=128, help="default %(default)s")
-    train.add_argument("--learning-rate", type=float, default=3e-3, help="peak learning rate (default %(default)s)")
-    train.add_argument("--schedule", choices=["cosine", "constant"], default="cosine", help="learning-rate schedule (default %(default)s)")
-    train.add_argument("--validation-fraction", type=float, default=0.1, help="held out for the validation curve (default %(default)s)")
-    train.add_argument("--patience", type=_positive_int, default=None, help="stop after this many epochs without validation improvement (default: never stop early)")
-    train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default %(default)s)")
-    train.add_argument("--matmul-precision", choices=MATMUL_PRECISIONS, default="auto", help="precision of the training matrix products: auto picks bfloat16 on CPUs that have it, tf32 on CUDA (default %(default)s)")
-    train.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
-    train.add_argument("--output", "-o", default="skdae_output", help="output folder (default %(default)s)")
-    train.add_argument("--n-images", type=_positive_int, default=10, help="digits in the figures (default %(default)s)")
-    train.add_argument("--no-classify", action="store_true", help="skip logistic regression on the codes")
+    train.add_argument(
+        "--noise",
+        default="gaussian:0.4",
+        help=f"{NOISE_SPEC_HELP}; the training corruption (unless --preset brings one) "
+        "and the test noise; default %(default)s",
+    )
+    train.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default=None,
+        help="start from a preset of skdae.presets, e.g. 'features' for codes that feed a "
+        "classifier (default: the estimator's defaults)",
+    )
+    # Estimator options: each sets its parameter only when given, so the estimator's
+    # (or the preset's) own defaults apply otherwise and are never restated here.
+    estimator = train.add_argument_group(
+        "estimator parameters (default: the DenoisingAutoencoder's, or the preset's)"
+    )
+    given = {"default": argparse.SUPPRESS}
+    estimator.add_argument("--latent-dim", type=_positive_int, help="code width", **given)
+    estimator.add_argument(
+        "--hidden", type=_sizes, help="encoder hidden widths, e.g. 256,128", **given
+    )
+    estimator.add_argument(
+        "--latent-activation",
+        choices=["auto", *ACTIVATIONS],
+        help="activation of the code layer",
+        **given,
+    )
+    estimator.add_argument("--epochs", type=_positive_int, help="max_iter", **given)
+    estimator.add_argument("--batch-size", type=_positive_int, **given)
+    estimator.add_argument(
+        "--learning-rate", type=float, help="peak learning rate (learning_rate_init)", **given
+    )
+    estimator.add_argument(
+        "--schedule",
+        choices=LEARNING_RATE_SCHEDULES,
+        help="learning-rate schedule (learning_rate)",
+        **given,
+    )
+    estimator.add_argument(
+        "--validation-fraction",
+        type=float,
+        help="held out for the validation curve",
+        **given,
+    )
+    estimator.add_argument(
+        "--patience",
+        type=_positive_int,
+        help="stop after this many epochs without validation improvement (n_iter_no_change; "
+        "default: never stop early, keep the best validation epoch)",
+        **given,
+    )
+    estimator.add_argument("--device", help="auto, cpu, cuda or cuda:N", **given)
+    estimator.add_argument(
+        "--matmul-precision",
+        choices=MATMUL_PRECISIONS,
+        help="precision of the training matrix products: auto picks bfloat16 on CPUs that "
+        "have it, tf32 on CUDA",
+        **given,
+    )
+    train.add_argument(
+        "--seed", type=int, default=0, help="random_state, and the test noise's seed (default 0)"
+    )
+    train.add_argument(
+        "--output", "-o", default="skdae_output", help="output folder (default %(default)s)"
+    )
+    train.add_argument(
+        "--n-images",
+        type=_positive_int,
+        default=10,
+        help="digits in the figures (default %(default)s)",
+    )
+    train.add_argument(
+        "--no-classify", action="store_true", help="skip logistic regression on the codes"
+    )
     train.add_argument("--no-figures", action="store_true", help="write no figures")
     train.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     train.set_defaults(handler=_train)
@@ -102,8 +182,12 @@ def _build_parser():
     )
     evaluate.add_argument("model", help=MODEL_HELP)
     _add_data_arguments(evaluate)
-    evaluate.add_argument("--noise", default="gaussian:0.4", help=f"{NOISE_SPEC_HELP}; default %(default)s")
-    evaluate.add_argument("--seed", type=int, default=0, help="seed of the noise (default %(default)s)")
+    evaluate.add_argument(
+        "--noise", default="gaussian:0.4", help=f"{NOISE_SPEC_HELP}; default %(default)s"
+    )
+    evaluate.add_argument(
+        "--seed", type=int, default=0, help="seed of the noise (default %(default)s)"
+    )
     evaluate.add_argument("--output", "-o", default=None, help="also write the JSON to this file")
     evaluate.set_defaults(handler=_evaluate)
 
@@ -120,39 +204,65 @@ def _add_data_arguments(parser):
         help="'mnist' (full MNIST from the data home, else the bundled sample) or a "
         f"{', '.join(FORMATS)} file (default %(default)s)",
     )
-    parser.add_argument("--data-home", default=None, help="folder that contains mnist/ (default: $SKDAE_DATA, else ~/skdae_data)")
+    parser.add_argument(
+        "--data-home",
+        default=None,
+        help="folder that contains mnist/ (default: $SKDAE_DATA, else ~/skdae_data)",
+    )
+
+
+# Command-line option -> estimator parameter.
+_ESTIMATOR_OPTIONS = {
+    "latent_dim": "latent_dim",
+    "hidden": "hidden_layer_sizes",
+    "latent_activation": "latent_activation",
+    "epochs": "max_iter",
+    "batch_size": "batch_size",
+    "learning_rate": "learning_rate_init",
+    "schedule": "learning_rate",
+    "validation_fraction": "validation_fraction",
+    "patience": "n_iter_no_change",
+    "device": "device",
+    "matmul_precision": "matmul_precision",
+}
+
+
+def build_estimator(args, training_noise):
+    """The estimator ``skdae train`` fits: the preset's or the defaults, with the options
+    the user gave. The job's own choices: a held-out validation curve, kept for the
+    whole run unless --patience is given, the seed, and progress on the terminal."""
+    params = {
+        parameter: getattr(args, option)
+        for option, parameter in _ESTIMATOR_OPTIONS.items()
+        if hasattr(args, option)
+    }
+    params.update(random_state=args.seed, verbose=0 if args.quiet else 2, early_stopping=True)
+    if args.preset is None:
+        estimator = DenoisingAutoencoder(corruption=training_noise)
+    else:
+        estimator = make_preset(args.preset)
+    estimator.set_params(**params)
+    if "n_iter_no_change" not in params:
+        estimator.set_params(n_iter_no_change=estimator.max_iter)
+    return estimator
 
 
 def _train(args):
-    try:
-        train_job(
-            data=args.data,
-            data_home=args.data_home,
-            noise=args.noise,
-            preset=args.preset,
-            latent_dim=args.latent_dim,
-            hidden_layer_sizes=args.hidden,
-            latent_activation=args.latent_activation,
-            max_iter=args.epochs,
-            batch_size=args.batch_size,
-            learning_rate=args.schedule,
-            learning_rate_init=args.learning_rate,
-            validation_fraction=args.validation_fraction,
-            n_iter_no_change=args.patience,
-            device=args.device,
-            matmul_precision=args.matmul_precision,
-            random_state=args.seed,
-            output=args.output,
-            n_images=args.n_images,
-            classify=not args.no_classify,
-            figures=not args.no_figures,
-            verbose=0 if args.quiet else 2,
-            log=(lambda *a: None) if args.quiet else print,
-        )
-    except (ValueError, TypeError) as exc:
-        if isinstance(exc, DivergenceError):
-            raise
-        raise UsageError(str(exc)) from exc
+    log = (lambda *a: None) if args.quiet else print
+    dataset = load_job_data(args.data, data_home=args.data_home, random_state=args.seed)
+    estimator = build_estimator(args, make_job_noise(args.noise, dataset["X_train"]))
+    train_job(
+        estimator,
+        dataset,
+        args.noise,
+        args.output,
+        random_state=args.seed,
+        preset=args.preset,
+        n_images=args.n_images,
+        classify=not args.no_classify,
+        figures=not args.no_figures,
+        log=log,
+    )
     return EXIT_OK
 
 
@@ -168,15 +278,10 @@ def _denoise(args):
 
 def _evaluate(args):
     model = load_model(args.model)
-    dataset = load_job_data(
-        args.data, data_home=args.data_home, random_state=args.seed, log=_print_to_stderr
-    )
+    dataset = load_job_data(args.data, data_home=args.data_home, random_state=args.seed)
     X_test = dataset["X_test"]
     _check_width(model, X_test, args.data)
-    try:
-        metrics = evaluate_model(model, X_test, args.noise, random_state=args.seed)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    metrics = evaluate_model(model, X_test, args.noise, random_state=args.seed)
     metrics["data"] = {"source": dataset["source"], "n_test": len(X_test)}
     text = json.dumps(metrics, indent=2)
     print(text)
@@ -190,36 +295,28 @@ def _summary(args):
     return EXIT_OK
 
 
-def _print_to_stderr(message):
-    # stdout carries the JSON result; notes go beside it.
-    print(message, file=sys.stderr)
-
-
 def load_model(path):
-    """Load a fitted DenoisingAutoencoder, or raise UsageError saying what is wrong."""
+    """Load a fitted DenoisingAutoencoder, or raise an SkdaeError saying what is wrong."""
     path = Path(path)
     if not path.is_file():
-        raise UsageError(f"model file {path} does not exist; train one with 'skdae train'.")
+        raise FileNotFoundError(f"model file {path} does not exist; train one with 'skdae train'.")
     if path.suffix != ".joblib":
-        try:
-            return DenoisingAutoencoder.load(path)
-        except ModelFileError as exc:
-            raise UsageError(str(exc)) from exc
+        return DenoisingAutoencoder.load(path)
     # A pickle runs code when loaded: only for files the user made or trusts.
     try:
         model = joblib.load(path)
     except Exception as exc:  # joblib/pickle raise many types for a damaged file
-        raise UsageError(
+        raise ModelFileError(
             f"could not read {path} as a joblib model file ({type(exc).__name__}: {exc})."
         ) from exc
     if not isinstance(model, DenoisingAutoencoder) or not hasattr(model, "module_"):
-        raise UsageError(f"{path} does not hold a fitted DenoisingAutoencoder.")
+        raise ModelFileError(f"{path} does not hold a fitted DenoisingAutoencoder.")
     return model
 
 
 def _check_width(model, X, source):
     if X.shape[1] != model.n_features_in_:
-        raise UsageError(
+        raise DataFileError(
             f"the model expects {model.n_features_in_} features per sample but {source} has "
             f"{X.shape[1]}; use a model trained on data of this size."
         )
@@ -229,8 +326,8 @@ def _predict(model, X, source):
     _check_width(model, X, source)
     try:
         return model.predict(X)
-    except ValueError as exc:
-        raise UsageError(f"{source}: {exc}") from exc
+    except ValueError as exc:  # scikit-learn's checks of X: NaN, infinity, ...
+        raise DataFileError(f"{source}: {exc}") from exc
 
 
 def _positive_int(text):

@@ -1,27 +1,46 @@
 """Exceptions and warnings raised by skdae.
 
-The tree, in one place::
+Every error that skdae raises itself derives from :class:`SkdaeError` and from the
+standard type that code already catches for that kind of problem (``ValueError`` for
+bad content, ``OSError`` for failed I/O). The tree, in one place::
 
     SkdaeError(Exception)                  base class of every skdae error
     ├── DivergenceError(SkdaeError, ValueError)
     │                                      training produced a non-finite loss
-    └── ModelFileError(SkdaeError, ValueError)
-                                           a model file is not one, is damaged or altered
+    ├── InputError(SkdaeError, ValueError) data or parameters skdae cannot use
+    ├── ModelFileError(SkdaeError, ValueError)
+    │                                      a model file is not one, is damaged or altered
+    ├── DataFileError(SkdaeError, ValueError)
+    │   │                                  a data file cannot be read or written as data
+    │   ├── IDXFormatError(DataFileError)  a file is not well-formed IDX
+    │   └── ChecksumError(DataFileError)   a file's MD5 is not the expected one
+    └── DownloadError(SkdaeError, OSError) no mirror delivered a data file
+
     DeviceWarning(UserWarning)             a requested device is not available; CPU used
     OvercompleteWarning(UserWarning)       latent_dim >= n_features (legal, often unintended)
     InconsistentVersionWarning(UserWarning)
                                            a model saved with another skdae or torch version
+    SampleDataWarning(UserWarning)         the bundled MNIST sample stands in for the full set
+
+    FitInterrupted(KeyboardInterrupt)      Ctrl-C stopped a fit; says what the model kept
 
 scikit-learn's own ``NotFittedError`` and ``ConvergenceWarning`` are reused where they
 fit, so code that already catches them keeps working.
 """
 
 __all__ = [
+    "ChecksumError",
+    "DataFileError",
     "DeviceWarning",
     "DivergenceError",
+    "DownloadError",
+    "FitInterrupted",
+    "IDXFormatError",
     "InconsistentVersionWarning",
+    "InputError",
     "ModelFileError",
     "OvercompleteWarning",
+    "SampleDataWarning",
     "SkdaeError",
 ]
 
@@ -35,7 +54,45 @@ class DivergenceError(SkdaeError, ValueError):
 
     Raised with the epoch at which it happened and a hint (lower ``learning_rate_init``,
     scale the data). It subclasses ``ValueError`` as scikit-learn's MLP does for
-    non-finite weights. The estimator keeps the weights of the last finite epoch.
+    non-finite weights. The estimator is left as it was before the call to ``fit``.
+    """
+
+
+class InputError(SkdaeError, ValueError):
+    """Data or parameters that skdae cannot use; the message says why and what to do.
+
+    Raised by skdae's own checks (data outside the range a loss needs, a device that is
+    missing, a corruption parameter out of range, ...). scikit-learn's own validation
+    (``InvalidParameterError``, the checks of ``X``) raises its usual errors.
+    """
+
+
+class ModelFileError(SkdaeError, ValueError):
+    """A model file is not an skdae model, is truncated, or was altered after saving."""
+
+
+class DataFileError(SkdaeError, ValueError):
+    """A data file could not be read or written; the message says why and what to do."""
+
+
+class IDXFormatError(DataFileError):
+    """A file is not a well-formed IDX file.
+
+    Raised with the file name, what was expected and what was found (bad magic
+    number, unknown type code, truncated payload, trailing bytes, undecodable
+    gzip stream).
+    """
+
+
+class ChecksumError(DataFileError):
+    """A file's MD5 digest differs from the expected one: it exists, its content is wrong."""
+
+
+class DownloadError(SkdaeError, OSError):
+    """No mirror delivered a file with the expected checksum.
+
+    The message lists each URL tried with its error and says where to put the
+    file by hand. Subclasses :class:`OSError`, like the network errors it wraps.
     """
 
 
@@ -51,12 +108,35 @@ class OvercompleteWarning(UserWarning):
     """
 
 
-class ModelFileError(SkdaeError, ValueError):
-    """A model file is not an skdae model, is truncated, or was altered after saving."""
-
-
 class InconsistentVersionWarning(UserWarning):
     """A model is loaded with another skdae or torch version than it was saved with.
 
     scikit-learn warns the same way (with its own class) for its version.
     """
+
+
+class SampleDataWarning(UserWarning):
+    """Data come from the bundled MNIST sample, not the full data set.
+
+    Emitted by :func:`skdae.datasets.load_mnist` with ``fallback="sample"`` when the
+    official files are missing. The message says how to get the full set. Silence it
+    with ``warnings.simplefilter("ignore", SampleDataWarning)`` when the sample is what
+    you want, or call :func:`skdae.datasets.load_mnist_sample` directly; the returned
+    Bunch's ``source`` says which data were loaded.
+    """
+
+
+class FitInterrupted(KeyboardInterrupt):
+    """Ctrl-C (``KeyboardInterrupt``) stopped ``fit`` or ``partial_fit``.
+
+    The estimator is always left consistent. If the call completed at least one epoch,
+    it keeps the model at the end of the last completed epoch (weights, optimizer state,
+    ``n_iter_``, the curves and the best epoch agree), as skorch does, and
+    ``model_kept`` is True; otherwise it is exactly as it was before the call
+    (``model_kept`` False). The message says which. It subclasses
+    ``KeyboardInterrupt``, so the interrupt still stops the program unless caught.
+    """
+
+    def __init__(self, message, *, model_kept):
+        super().__init__(message)
+        self.model_kept = model_kept

@@ -3,6 +3,8 @@
 import numpy as np
 from sklearn.utils import check_array
 
+from skdae.exceptions import InputError
+
 __all__ = ["denoising_report", "peak_signal_noise_ratio"]
 
 
@@ -86,7 +88,7 @@ def _mse(X_clean, X_estimate):
     X_clean = check_array(X_clean, dtype=np.float64, input_name="X_clean")
     X_estimate = check_array(X_estimate, dtype=np.float64, input_name="X_estimate")
     if X_clean.shape != X_estimate.shape:
-        raise ValueError(
+        raise InputError(
             f"X_clean and the estimate must have the same shape; got {X_clean.shape} and "
             f"{X_estimate.shape}."
         )

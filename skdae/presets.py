@@ -6,11 +6,12 @@ in ``benchmarks/RESULTS.md``. :func:`make_preset` returns an ordinary, unfitted
 estimator: every parameter can be overridden, searched over and cloned as usual.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from skdae._corruption import Compose, GaussianNoise, MaskingNoise
 from skdae._estimator import DenoisingAutoencoder
+from skdae.exceptions import InputError
 
 __all__ = ["PRESETS", "make_preset"]
 
@@ -78,5 +79,5 @@ def make_preset(name, **params):
     ((512, 256), 'identity')
     """
     if name not in PRESETS:
-        raise ValueError(f"Unknown preset {name!r}; choose one of {sorted(PRESETS)}.")
+        raise InputError(f"Unknown preset {name!r}; choose one of {sorted(PRESETS)}.")
     return DenoisingAutoencoder(**{**PRESETS[name].params(), **params})

@@ -8,6 +8,7 @@ The files live in ``skdae/pretrained_models/`` in the pickle-free format of
 from importlib import resources
 
 from skdae._estimator import DenoisingAutoencoder
+from skdae.exceptions import InputError
 
 __all__ = ["PRETRAINED_MODELS", "load_pretrained"]
 
@@ -46,7 +47,7 @@ def load_pretrained(name):
     True
     """
     if name not in PRETRAINED_MODELS:
-        raise ValueError(
+        raise InputError(
             f"Unknown pretrained model {name!r}; choose one of {sorted(PRETRAINED_MODELS)}."
         )
     resource = resources.files("skdae.pretrained_models").joinpath(f"{name}.skdae")

@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
+from fast_settings import DIGITS_NOISE
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
-
-from fast_settings import DIGITS_NOISE
 
 from skdae import DenoisingAutoencoder
 

@@ -47,11 +47,23 @@ def test_quick_mode_runs_end_to_end_on_the_bundled_sample(tmp_path):
     out = tmp_path / "results.json"
     md = tmp_path / "RESULTS.md"
     command = [
-        sys.executable, str(BENCHMARKS / "bench_mnist.py"), "--quick", "--epochs", "2",
-        "--n-train", "600", "--n-test", "200", "--inference-rows", "5000",
+        sys.executable,
+        str(BENCHMARKS / "bench_mnist.py"),
+        "--quick",
+        "--epochs",
+        "2",
+        "--n-train",
+        "600",
+        "--n-test",
+        "200",
+        "--inference-rows",
+        "5000",
         "--systems",
         "noisy,skdae,skdae_float32,torch,mlp,pca,kernel_pca,downstream,inference,profile",
-        "--json", str(out), "--results-md", str(md),
+        "--json",
+        str(out),
+        "--results-md",
+        str(md),
     ]
     run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert run.returncode == 0, run.stderr

@@ -79,8 +79,14 @@ def test_partial_fit_on_chunks_matches_fit_in_quality(digits, tmp_path):
     X_train, X_test = digits[0].astype(np.float32), digits[1]
     np.save(tmp_path / "train.npy", X_train)
     noise = GaussianNoise(0.3, clip=(0, 1))
-    params = dict(latent_dim=32, hidden_layer_sizes=(128,), corruption=noise, batch_size=32,
-                  learning_rate_init=3e-3, random_state=0)
+    params = dict(
+        latent_dim=32,
+        hidden_layer_sizes=(128,),
+        corruption=noise,
+        batch_size=32,
+        learning_rate_init=3e-3,
+        random_state=0,
+    )
     epochs = 40
     whole = DenoisingAutoencoder(**params, max_iter=epochs).fit(X_train)
     # Each partial_fit call is one epoch of the learning-rate schedule: max_iter says

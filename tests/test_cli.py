@@ -12,6 +12,7 @@ from skdae.cli import main
 PIL = pytest.importorskip("PIL.Image")
 pytest.importorskip("matplotlib")
 
+
 def _image_size(path):
     with PIL.open(path) as image:
         return image.size, image.mode
@@ -62,7 +63,10 @@ def test_metrics_json_reports_the_run(trained):
     test = metrics["test"]
     assert test["noisy_psnr"] == pytest.approx(10 * np.log10(1 / test["noisy_mse"]))
     assert 0 <= metrics["classification"]["accuracy_clean_test"] <= 1
-    assert metrics["model"]["n_parameters"] == 784 * 32 + 32 + 32 * 8 + 8 + 8 * 32 + 32 + 32 * 784 + 784
+    assert (
+        metrics["model"]["n_parameters"]
+        == 784 * 32 + 32 + 32 * 8 + 8 + 8 * 32 + 32 + 32 * 784 + 784
+    )
     assert set(metrics["versions"]) >= {"skdae", "torch", "scikit-learn"}
 
 
@@ -107,16 +111,32 @@ def test_denoise_keeps_the_format(trained, tmp_path, suffix):
 def test_denoise_png(trained, tmp_path):
     pixels = (np.random.RandomState(0).rand(28, 28) * 255).astype(np.uint8)
     PIL.fromarray(pixels).save(tmp_path / "digit.png")
-    code = main(["denoise", str(trained / "model.skdae"), str(tmp_path / "digit.png"),
-                 str(tmp_path / "clean.png")])
+    code = main(
+        [
+            "denoise",
+            str(trained / "model.skdae"),
+            str(tmp_path / "digit.png"),
+            str(tmp_path / "clean.png"),
+        ]
+    )
     assert code == 0
     assert _image_size(tmp_path / "clean.png") == ((28, 28), "L")
 
 
 def test_evaluate_prints_metrics(trained, tmp_path, capsys):
     out = tmp_path / "eval.json"
-    code = main(["evaluate", str(trained / "model.skdae"), "--data-home", str(tmp_path),
-                 "--noise", "masking:0.3", "--output", str(out)])
+    code = main(
+        [
+            "evaluate",
+            str(trained / "model.skdae"),
+            "--data-home",
+            str(tmp_path),
+            "--noise",
+            "masking:0.3",
+            "--output",
+            str(out),
+        ]
+    )
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed == json.loads(out.read_text())
@@ -126,13 +146,30 @@ def test_evaluate_prints_metrics(trained, tmp_path, capsys):
 def test_train_on_a_users_npy_file(tmp_path):
     X = np.random.RandomState(0).rand(50, 20)
     np.save(tmp_path / "mine.npy", X)
-    code = main(["train", "--data", str(tmp_path / "mine.npy"), "--output", str(tmp_path / "o"),
-                 "--epochs", "1", "--hidden", "8", "--latent-dim", "3", "--quiet"])
+    code = main(
+        [
+            "train",
+            "--data",
+            str(tmp_path / "mine.npy"),
+            "--output",
+            str(tmp_path / "o"),
+            "--epochs",
+            "1",
+            "--hidden",
+            "8",
+            "--latent-dim",
+            "3",
+            "--quiet",
+        ]
+    )
     assert code == 0
     metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
     assert metrics["data"] == {
-        "source": str(tmp_path / "mine.npy"), "bundled_sample": False,
-        "n_train": 40, "n_test": 10, "n_features": 20,
+        "source": str(tmp_path / "mine.npy"),
+        "bundled_sample": False,
+        "n_train": 40,
+        "n_test": 10,
+        "n_features": 20,
     }
     assert "classification" not in metrics  # no labels
     # 20 features are no square image: only the loss and latent figures.
@@ -143,9 +180,25 @@ def test_train_from_a_preset_keeps_its_corruption_and_tests_with_the_noise(tmp_p
     from skdae import Compose, DenoisingAutoencoder
 
     out = tmp_path / "o"
-    code = main(["train", "--data-home", str(tmp_path / "empty"), "--output", str(out),
-                 "--preset", "features", "--epochs", "1", "--latent-dim", "8", "--hidden", "32",
-                 "--no-figures", "--quiet"])
+    code = main(
+        [
+            "train",
+            "--data-home",
+            str(tmp_path / "empty"),
+            "--output",
+            str(out),
+            "--preset",
+            "features",
+            "--epochs",
+            "1",
+            "--latent-dim",
+            "8",
+            "--hidden",
+            "32",
+            "--no-figures",
+            "--quiet",
+        ]
+    )
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())
     model = metrics["model"]
@@ -161,8 +214,20 @@ def test_train_latent_activation_without_a_preset(tmp_path):
     from skdae import DenoisingAutoencoder, GaussianNoise
 
     out = tmp_path / "o"
-    code = main(["train", "--data-home", str(tmp_path / "empty"), "--output", str(out),
-                 *TINY, "--latent-activation", "identity", "--no-figures", "--no-classify"])
+    code = main(
+        [
+            "train",
+            "--data-home",
+            str(tmp_path / "empty"),
+            "--output",
+            str(out),
+            *TINY,
+            "--latent-activation",
+            "identity",
+            "--no-figures",
+            "--no-classify",
+        ]
+    )
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["model"]["preset"] is None
@@ -172,16 +237,41 @@ def test_train_latent_activation_without_a_preset(tmp_path):
 
 def test_train_matmul_precision_is_passed_on_and_recorded(tmp_path):
     out = tmp_path / "o"
-    code = main(["train", "--data-home", str(tmp_path / "empty"), "--output", str(out),
-                 *TINY, "--matmul-precision", "float32", "--no-figures", "--no-classify"])
+    code = main(
+        [
+            "train",
+            "--data-home",
+            str(tmp_path / "empty"),
+            "--output",
+            str(out),
+            *TINY,
+            "--matmul-precision",
+            "float32",
+            "--no-figures",
+            "--no-classify",
+        ]
+    )
     assert code == 0
     assert json.loads((out / "metrics.json").read_text())["model"]["matmul_precision"] == "float32"
     assert "(float32 matrix products)" in (out / "report.md").read_text()
 
 
 def test_train_refuses_a_matmul_precision_the_device_cannot_take(tmp_path, capsys):
-    code = main(["train", "--data-home", str(tmp_path / "empty"), "--output", str(tmp_path / "o"),
-                 *TINY, "--device", "cpu", "--matmul-precision", "tf32", "--no-figures"])
+    code = main(
+        [
+            "train",
+            "--data-home",
+            str(tmp_path / "empty"),
+            "--output",
+            str(tmp_path / "o"),
+            *TINY,
+            "--device",
+            "cpu",
+            "--matmul-precision",
+            "tf32",
+            "--no-figures",
+        ]
+    )
     assert code == 2
     assert "matmul_precision='tf32' is not available on device 'cpu'" in capsys.readouterr().err
 
@@ -214,16 +304,33 @@ def test_bad_input_exits_2_with_a_message(trained, tmp_path, capsys, args, messa
 
 def test_divergence_exits_1(tmp_path, capsys):
     np.save(tmp_path / "huge.npy", np.random.RandomState(0).rand(40, 9) * 1e25)
-    code = main(["train", "--data", str(tmp_path / "huge.npy"), "--output", str(tmp_path / "o"),
-                 "--epochs", "2", "--hidden", "4", "--latent-dim", "2", "--quiet"])
+    code = main(
+        [
+            "train",
+            "--data",
+            str(tmp_path / "huge.npy"),
+            "--output",
+            str(tmp_path / "o"),
+            "--epochs",
+            "2",
+            "--hidden",
+            "4",
+            "--latent-dim",
+            "2",
+            "--quiet",
+        ]
+    )
     assert code == 1
     assert "diverged at epoch 1" in capsys.readouterr().err
 
 
 def test_the_installed_command_and_argparse_errors():
     """The console script exists; unknown options exit 2 (argparse's convention)."""
-    ok = subprocess.run([sys.executable, "-m", "skdae.cli", "--version"], capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "skdae.cli", "--version"], capture_output=True, text=True
+    )
     assert ok.returncode == 0 and ok.stdout.startswith("skdae ")
-    bad = subprocess.run([sys.executable, "-m", "skdae.cli", "train", "--bogus"],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "skdae.cli", "train", "--bogus"], capture_output=True, text=True
+    )
     assert bad.returncode == 2 and "unrecognized arguments: --bogus" in bad.stderr

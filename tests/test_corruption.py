@@ -1,5 +1,7 @@
 """Corruption strategies: statistics, ranges, determinism, devices, parameters."""
 
+import textwrap
+
 import numpy as np
 import pytest
 import torch
@@ -91,7 +93,7 @@ def test_dtype_is_kept_and_input_untouched(corruption, dtype):
 @pytest.mark.parametrize("corruption", ALL, ids=lambda c: type(c).__name__)
 def test_noise_is_generated_on_the_data_device(corruption, device):
     X = torch.full((50, 20), 0.5, device=device)
-    noisy = corruption._corrupt_tensor(X, make_generator(0, device))
+    noisy = corruption.corrupt_tensor(X, make_generator(0, device))
     assert noisy.device == X.device
     # A CPU generator cannot feed a CUDA tensor: this passing proves no host round trip.
     assert noisy.shape == X.shape
@@ -103,7 +105,7 @@ def test_standalone_numpy_matches_the_tensor_path():
     from skdae._random import seed_from_random_state
 
     generator = make_generator(seed_from_random_state(7), "cpu")
-    via_tensor = GaussianNoise(0.2)._corrupt_tensor(torch.from_numpy(X), generator).numpy()
+    via_tensor = GaussianNoise(0.2).corrupt_tensor(torch.from_numpy(X), generator).numpy()
     np.testing.assert_array_equal(via_numpy, via_tensor)
 
 
@@ -148,5 +150,48 @@ def test_a_subclass_must_implement_the_tensor_method():
     class Incomplete(BaseCorruption):
         pass
 
-    with pytest.raises(NotImplementedError, match="Incomplete must implement _corrupt_tensor"):
+    with pytest.raises(NotImplementedError, match="Incomplete must implement corrupt_tensor"):
         Incomplete().corrupt(X_HALF[:2])
+
+
+class RecordingCorruption(BaseCorruption):
+    """A test double: records what the estimator hands the hook, then adds a constant."""
+
+    def __init__(self, shift=0.0):
+        self.shift = shift
+
+    def corrupt_tensor(self, X, generator):
+        calls = self.__dict__.setdefault("calls_", [])
+        calls.append((tuple(X.shape), X.device, isinstance(generator, torch.Generator)))
+        return X + self.shift
+
+
+def test_fit_calls_the_public_hook_once_per_batch_on_the_device():
+    from skdae import DenoisingAutoencoder
+
+    X = X_HALF[:70]
+    corruption = RecordingCorruption(0.1)
+    dae = DenoisingAutoencoder(
+        latent_dim=2, hidden_layer_sizes=(4,), corruption=corruption, batch_size=32, max_iter=2
+    ).fit(X)
+    assert not hasattr(corruption, "calls_")  # the user's object is cloned, never used
+    calls = dae.corruption_.calls_
+    width = X.shape[1]
+    assert [shape for shape, _, _ in calls] == [(32, width), (32, width), (6, width)] * 2
+    assert all(device == dae.device_ and has_generator for _, device, has_generator in calls)
+
+
+def test_the_user_guide_example_of_a_custom_corruption_runs():
+    import re
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "user_guide.rst").read_text()
+    section = guide[guide.index(".. _custom-corruption:") :]
+    block = re.search(r"\.\. code-block:: python\n\n(.*?)\n\S", section, flags=re.S).group(1)
+    namespace = {}
+    exec(compile(textwrap.dedent(block), "user_guide.rst", "exec"), namespace)
+    X, X_noisy = namespace["X"], namespace["X_noisy"]
+    assert X_noisy.shape == X.shape and not np.allclose(X_noisy, X)
+    assert namespace["search"].best_params_["corruption__std"] in (0.1, 0.3)
+    with pytest.raises(ValueError, match="'std' parameter of SpeckleNoise"):
+        namespace["SpeckleNoise"](std=-1).corrupt(X)

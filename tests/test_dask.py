@@ -25,9 +25,17 @@ GRID = {"dae__latent_dim": [8, 16], "dae__corruption__std": [0.1, 0.3]}
 
 def _pipeline(kill=None):
     steps = [
-        ("dae", DenoisingAutoencoder(hidden_layer_sizes=(32,), corruption=GaussianNoise(0.2),
-                                     max_iter=8, batch_size=64, learning_rate_init=1e-2,
-                                     random_state=0)),
+        (
+            "dae",
+            DenoisingAutoencoder(
+                hidden_layer_sizes=(32,),
+                corruption=GaussianNoise(0.2),
+                max_iter=8,
+                batch_size=64,
+                learning_rate_init=1e-2,
+                random_state=0,
+            ),
+        ),
         ("scale", StandardScaler()),
         ("clf", LogisticRegression(max_iter=300)),
     ]
@@ -38,14 +46,17 @@ def _pipeline(kill=None):
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=logging.CRITICAL,
-    ) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         yield client
 
 
@@ -92,7 +103,8 @@ def test_a_worker_that_dies_once_is_retried_or_fails_the_search(client, data, tm
     else:
         local = GridSearchCV(_pipeline(), GRID, cv=2).fit(X, y)
         np.testing.assert_allclose(
-            search.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"],
+            search.cv_results_["mean_test_score"],
+            local.cv_results_["mean_test_score"],
             atol=0.02,
         )
     assert (tmp_path / "died").exists()  # a worker really died
@@ -118,8 +130,14 @@ def test_the_dask_example_runs(tmp_path):
 
     example = Path(__file__).resolve().parents[1] / "examples" / "dask_grid_search.py"
     env = {**os.environ, "SKDAE_DATA": str(tmp_path)}
-    run = subprocess.run([sys.executable, str(example)], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, str(example)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert "best parameters:" in run.stdout
 

@@ -53,7 +53,7 @@ def test_loss_and_gradients_match_autograd(hidden, activation, latent, output, l
         expected_loss, expected_grads = _autograd_reference(module, loss, inputs, target)
         got_loss = step(inputs, target)
         torch.testing.assert_close(got_loss, expected_loss, rtol=1e-5, atol=1e-7)
-        for parameter, expected in zip(module.parameters(), expected_grads):
+        for parameter, expected in zip(module.parameters(), expected_grads, strict=True):
             torch.testing.assert_close(parameter.grad, expected, rtol=1e-4, atol=1e-7)
         torch.testing.assert_close(inputs, inputs_before, rtol=0, atol=0)
 
@@ -82,11 +82,19 @@ def test_a_fit_gives_the_same_model_either_way(monkeypatch, activation, loss):
     """Whole fits, through the optimizer and the schedule: the hand-written step and
     autograd differ only by float32 rounding."""
     X = np.random.RandomState(0).rand(200, 12)
-    params = dict(latent_dim=3, hidden_layer_sizes=(16,), activation=activation, loss=loss,
-                  max_iter=5, batch_size=32, device="cpu", matmul_precision="float32",
-                  random_state=0)
+    params = dict(
+        latent_dim=3,
+        hidden_layer_sizes=(16,),
+        activation=activation,
+        loss=loss,
+        max_iter=5,
+        batch_size=32,
+        device="cpu",
+        matmul_precision="float32",
+        random_state=0,
+    )
     fast = DenoisingAutoencoder(**params).fit(X)
-    monkeypatch.setattr(dense_step.DenseStep, "build", classmethod(lambda cls, m, l: None))
+    monkeypatch.setattr(dense_step.DenseStep, "build", classmethod(lambda cls, module, loss: None))
     reference = DenoisingAutoencoder(**params).fit(X)
     np.testing.assert_allclose(fast.loss_curve_, reference.loss_curve_, rtol=1e-4)
     np.testing.assert_allclose(fast.predict(X), reference.predict(X), rtol=1e-3, atol=1e-5)

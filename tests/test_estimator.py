@@ -8,14 +8,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from fast_settings import FAST
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
-import skdae._estimator as estimator_module
+import skdae._base as base_module
 from skdae import DenoisingAutoencoder, GaussianNoise, IdentityCorruption, MaskingNoise
 from skdae.exceptions import DivergenceError, OvercompleteWarning
-
-from fast_settings import FAST
 
 # ------------------------------------------------------------------- learning
 
@@ -134,9 +133,9 @@ def test_latent_activation_sets_the_code_layer_and_auto_follows_activation(small
     assert isinstance(linear.module_.encoder[1], torch.nn.Tanh)
     # Linear codes take negative values, which a ReLU code layer never does.
     relu_codes = DenoisingAutoencoder(**FAST).fit(small_X).transform(small_X)
-    linear_codes = DenoisingAutoencoder(**FAST, latent_activation="identity").fit(
-        small_X
-    ).transform(small_X)
+    linear_codes = (
+        DenoisingAutoencoder(**FAST, latent_activation="identity").fit(small_X).transform(small_X)
+    )
     assert relu_codes.min() >= 0 and linear_codes.min() < 0
 
 
@@ -163,7 +162,7 @@ def test_pandas_output_and_feature_names(small_X):
 def test_inference_in_chunks_matches_one_pass(small_X, monkeypatch):
     dae = DenoisingAutoencoder(**FAST).fit(small_X)
     whole = dae.predict(small_X)
-    monkeypatch.setattr(estimator_module, "_MAX_INFERENCE_ROWS", 7)
+    monkeypatch.setattr(base_module, "_MAX_INFERENCE_ROWS", 7)
     chunked_calls = []
     original = dae.module_.forward
     monkeypatch.setattr(
@@ -211,8 +210,14 @@ def test_fit_leaves_the_global_torch_rng_alone(small_X):
 def test_early_stopping_stops_and_restores_the_best_epoch(digits):
     X_train = digits[0]
     # A constant rate: a run with a different max_iter then takes the same steps.
-    params = dict(FAST, learning_rate="constant", learning_rate_init=0.03, early_stopping=True,
-                  n_iter_no_change=3, tol=10.0)
+    params = dict(
+        FAST,
+        learning_rate="constant",
+        learning_rate_init=0.03,
+        early_stopping=True,
+        n_iter_no_change=3,
+        tol=10.0,
+    )
     # A huge tol: after the first epoch none counts as an improvement, so patience
     # runs out at epoch 1 + 3.
     dae = DenoisingAutoencoder(**{**params, "max_iter": 50}).fit(X_train)
@@ -279,7 +284,9 @@ def test_partial_fit_continues_after_fit(small_X):
 
 def test_partial_fit_rejects_a_new_width(small_X):
     dae = DenoisingAutoencoder(**FAST).partial_fit(small_X)
-    with pytest.raises(ValueError, match="X has 5 features, but DenoisingAutoencoder is expecting 10"):
+    with pytest.raises(
+        ValueError, match="X has 5 features, but DenoisingAutoencoder is expecting 10"
+    ):
         dae.partial_fit(small_X[:, :5])
 
 
@@ -351,7 +358,9 @@ def test_fit_rejects_bad_X(X, error, match):
 @pytest.mark.parametrize("method", ["transform", "predict", "score"])
 def test_methods_reject_a_different_width(small_X, method):
     dae = DenoisingAutoencoder(**FAST).fit(small_X)
-    with pytest.raises(ValueError, match="X has 9 features, but DenoisingAutoencoder is expecting 10"):
+    with pytest.raises(
+        ValueError, match="X has 9 features, but DenoisingAutoencoder is expecting 10"
+    ):
         getattr(dae, method)(small_X[:, :9])
 
 

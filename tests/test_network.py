@@ -21,12 +21,19 @@ def test_reference_network_shapes_and_parameter_count():
     net = _net()
     rows = summarize(net)
     assert [(r.n_in, r.n_out) for r in rows] == [
-        (784, 256), (256, 128), (128, 64), (64, 128), (128, 256), (256, 784),
+        (784, 256),
+        (256, 128),
+        (128, 64),
+        (64, 128),
+        (128, 256),
+        (256, 784),
     ]
     assert str(rows[0]) == "DENSE 784 -> 256 [ReLU], 200960 parameters"
     assert rows[0].weight_shape == (256, 784) and rows[0].bias_shape == (256,)
     assert rows[-1].activation == "Sigmoid"
-    assert sum(r.n_parameters for r in rows) == count_parameters(net) == 484_944  # 200960 + 32896 + 8256 + 8320 + 33024 + 201488
+    assert (
+        sum(r.n_parameters for r in rows) == count_parameters(net) == 484_944
+    )  # 200960 + 32896 + 8256 + 8320 + 33024 + 201488
 
 
 def test_glorot_uniform_weights_and_zero_biases():
@@ -43,7 +50,8 @@ def test_glorot_uniform_weights_and_zero_biases():
 def test_no_hidden_layers_gives_one_layer_each_way():
     rows = summarize(_net(n_features=10, hidden_layer_sizes=(), latent_dim=3))
     assert [(r.n_in, r.n_out, r.activation) for r in rows] == [
-        (10, 3, "ReLU"), (3, 10, "Sigmoid"),
+        (10, 3, "ReLU"),
+        (3, 10, "Sigmoid"),
     ]
 
 
@@ -56,16 +64,24 @@ def test_forward_equals_decode_of_encode():
 
 @pytest.mark.parametrize("activation", ["tanh", "gelu", "identity"])
 def test_activations_are_applied_after_every_hidden_and_code_layer(activation):
-    rows = summarize(_net(n_features=6, hidden_layer_sizes=(5,), latent_dim=2, activation=activation,
-                          output_activation="identity"))
+    rows = summarize(
+        _net(
+            n_features=6,
+            hidden_layer_sizes=(5,),
+            latent_dim=2,
+            activation=activation,
+            output_activation="identity",
+        )
+    )
     names = [r.activation for r in rows]
     expected = {"tanh": "Tanh", "gelu": "GELU", "identity": "Identity"}[activation]
     assert names == [expected, expected, expected, "Identity"]
 
 
 def test_latent_activation_follows_the_code_layer_only():
-    rows = summarize(_net(n_features=6, hidden_layer_sizes=(5,), latent_dim=2,
-                          latent_activation="identity"))
+    rows = summarize(
+        _net(n_features=6, hidden_layer_sizes=(5,), latent_dim=2, latent_activation="identity")
+    )
     assert [r.activation for r in rows] == ["ReLU", "Identity", "ReLU", "Sigmoid"]
 
 

@@ -7,11 +7,10 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from fast_settings import FAST
 
 from skdae import DenoisingAutoencoder
 from skdae.exceptions import DeviceWarning
-
-from fast_settings import FAST
 
 
 def _tensors_in(obj):
@@ -26,12 +25,63 @@ def _tensors_in(obj):
             yield from _tensors_in(value)
 
 
+def _same_tree(a, b):
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and torch.equal(a.cpu(), b.cpu())
+    if isinstance(a, dict):
+        return (
+            isinstance(b, dict) and a.keys() == b.keys() and all(_same_tree(a[k], b[k]) for k in a)
+        )
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same_tree(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, np.ndarray):
+        return np.array_equal(a, b)
+    return a == b
+
+
+def assert_same_fitted_state(loaded, original):
+    """Every attribute that fit set, found by looking (not from a list kept by hand),
+    is equal in ``loaded``: weights, optimizer state, curves, names, corruption."""
+    params = set(original.get_params(deep=False))
+    fitted = {name for name in vars(original) if name not in params}
+    assert fitted == {name for name in vars(loaded) if name not in params}
+    assert {"module_", "_optimizer", "corruption_", "loss_curve_"} <= fitted
+    for name in fitted:
+        mine, theirs = getattr(loaded, name), getattr(original, name)
+        if isinstance(mine, torch.nn.Module):
+            mine, theirs = mine.state_dict(), theirs.state_dict()
+        elif isinstance(mine, torch.optim.Optimizer):
+            mine, theirs = mine.state_dict(), theirs.state_dict()
+        elif hasattr(mine, "get_params"):
+            assert type(mine) is type(theirs), name
+            mine, theirs = repr(mine), repr(theirs)
+        assert _same_tree(mine, theirs), name
+
+
+def _fitted_with_everything(X):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X, columns=[f"c{i}" for i in range(X.shape[1])])
+    return DenoisingAutoencoder(**FAST, early_stopping=True).fit(frame)
+
+
+@pytest.mark.parametrize("fmt", ["pickle", "safe file"])
+def test_a_round_trip_keeps_every_fitted_attribute(small_X, tmp_path, fmt):
+    dae = _fitted_with_everything(small_X)
+    if fmt == "pickle":
+        loaded = pickle.loads(pickle.dumps(dae))
+    else:
+        loaded = DenoisingAutoencoder.load(dae.save(tmp_path / "m.skdae"))
+    assert_same_fitted_state(loaded, dae)
+
+
 def test_joblib_round_trip_gives_identical_outputs(small_X, tmp_path):
     dae = DenoisingAutoencoder(**FAST).fit(small_X)
     joblib.dump(dae, tmp_path / "dae.joblib")
     loaded = joblib.load(tmp_path / "dae.joblib")
     for method in ("transform", "predict"):
-        np.testing.assert_array_equal(getattr(loaded, method)(small_X), getattr(dae, method)(small_X))
+        np.testing.assert_array_equal(
+            getattr(loaded, method)(small_X), getattr(dae, method)(small_X)
+        )
     assert loaded.loss_curve_ == dae.loss_curve_
     assert loaded.get_params() == dae.get_params()
 
@@ -80,11 +130,9 @@ def test_training_resumes_after_loading_exactly(small_X):
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_a_cuda_model_loads_on_the_cpu_with_a_warning(small_X, monkeypatch):
     """Fit 'on CUDA' (device resolution patched), then load where CUDA is missing."""
-    import skdae._estimator as estimator_module
+    import skdae._base as base_module
 
-    monkeypatch.setattr(
-        estimator_module, "resolve_device", lambda device, **kw: torch.device("cpu")
-    )
+    monkeypatch.setattr(base_module, "resolve_device", lambda device, **kw: torch.device("cpu"))
     dae = DenoisingAutoencoder(**FAST, device="cuda").fit(small_X)
     blob = io.BytesIO()
     joblib.dump(dae, blob)
@@ -140,7 +188,9 @@ def test_safe_format_round_trip_is_bit_identical(saved, small_X):
     dae, path = saved
     loaded = DenoisingAutoencoder.load(path)
     for method in ("transform", "predict"):
-        np.testing.assert_array_equal(getattr(loaded, method)(small_X), getattr(dae, method)(small_X))
+        np.testing.assert_array_equal(
+            getattr(loaded, method)(small_X), getattr(dae, method)(small_X)
+        )
     assert loaded.get_params(deep=True).keys() == dae.get_params(deep=True).keys()
     assert repr(loaded) == repr(dae)
     for name in ("loss_curve_", "validation_scores_", "n_iter_", "best_epoch_", "loss_"):
@@ -218,7 +268,11 @@ def test_bad_files_are_refused(saved, damage, match):
     elif damage == "foreign_class":
         _rewrite(path, "skdae-model.json", lambda b: b.replace(b'"Compose"', b'"os.system"', 1))
     elif damage == "newer_format":
-        _rewrite(path, "skdae-model.json", lambda b: b.replace(b'"format_version": 1', b'"format_version": 99'))
+        _rewrite(
+            path,
+            "skdae-model.json",
+            lambda b: b.replace(b'"format_version": 1', b'"format_version": 99'),
+        )
     with pytest.raises(ModelFileError, match=match):
         DenoisingAutoencoder.load(path)
 
@@ -227,7 +281,7 @@ def test_a_custom_corruption_cannot_use_the_safe_format(small_X, tmp_path):
     from skdae import BaseCorruption
 
     class Invert(BaseCorruption):
-        def _corrupt_tensor(self, X, generator):
+        def corrupt_tensor(self, X, generator):
             return 1 - X
 
     dae = DenoisingAutoencoder(**FAST, corruption=Invert()).fit(small_X)
@@ -270,11 +324,26 @@ def test_a_file_from_skdae_0_1_0_goes_on_training_at_a_constant_rate(small_X, tm
     assert loaded.matmul_precision_ == "float32"
 
 
+def _flat_pickle_state(dae):
+    """The pickled state as skdae 0.1 to 0.3 wrote it: every attribute at the top level,
+    the weights and optimizer state as CPU tensors beside them."""
+    state = {
+        name: value for name, value in vars(dae).items() if name not in ("module_", "_optimizer")
+    }
+    state["_module_state"] = {k: v.detach().clone() for k, v in dae.module_.state_dict().items()}
+    state["_optimizer_state"] = dae._optimizer.state_dict()
+    state["device_"] = torch.device("cpu")
+    return state
+
+
 def test_a_pickle_from_skdae_0_1_0_loads_and_predicts_as_it_did(small_X):
     fitted = DenoisingAutoencoder(**FAST).fit(small_X)
-    state = fitted.__getstate__()
+    state = _flat_pickle_state(fitted)
     for name in (
-        "learning_rate", "latent_activation", "_schedule_origin", "matmul_precision",
+        "learning_rate",
+        "latent_activation",
+        "_schedule_origin",
+        "matmul_precision",
         "matmul_precision_",
     ):
         del state[name]
@@ -288,3 +357,10 @@ def test_a_pickle_from_skdae_0_1_0_loads_and_predicts_as_it_did(small_X):
     assert (params["matmul_precision"], old.matmul_precision_) == ("float32", "float32")
     np.testing.assert_array_equal(old.predict(small_X), fitted.predict(small_X))
     old.partial_fit(small_X)  # and goes on training
+
+
+def test_a_pickle_from_skdae_0_3_loads_with_every_fitted_attribute(small_X):
+    fitted = DenoisingAutoencoder(**FAST, early_stopping=True).fit(small_X)
+    old = DenoisingAutoencoder.__new__(DenoisingAutoencoder)
+    old.__setstate__(_flat_pickle_state(fitted))
+    assert_same_fitted_state(old, fitted)

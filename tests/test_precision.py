@@ -6,7 +6,6 @@ import threading
 import numpy as np
 import pytest
 import torch
-
 from fast_settings import FAST
 
 import skdae._precision as precision
@@ -123,9 +122,9 @@ class SwitchRecorder(GaussianNoise):
 
     seen = []
 
-    def _corrupt_tensor(self, X, generator):
+    def corrupt_tensor(self, X, generator):
         SwitchRecorder.seen.append(cpu_switch())
-        return super()._corrupt_tensor(X, generator)
+        return super().corrupt_tensor(X, generator)
 
 
 @needs_switch
@@ -180,8 +179,11 @@ def mnist_sample():
 
 def _fit_sample(X_train, setting):
     return DenoisingAutoencoder(
-        corruption=GaussianNoise(0.4, clip=(0, 1)), max_iter=20, device="cpu",
-        matmul_precision=setting, random_state=0,
+        corruption=GaussianNoise(0.4, clip=(0, 1)),
+        max_iter=20,
+        device="cpu",
+        matmul_precision=setting,
+        random_state=0,
     ).fit(X_train)
 
 

@@ -36,17 +36,39 @@ def test_version_is_a_string():
 
 SUBMODULES = {
     "skdae.datasets": [
-        "ChecksumError", "DownloadError", "IDXFormatError", "SampleDataWarning", "get_data_home",
-        "load_idx_dataset", "load_mnist", "load_mnist_sample", "read_idx", "write_idx",
+        "ChecksumError",
+        "DownloadError",
+        "IDXFormatError",
+        "SampleDataWarning",
+        "get_data_home",
+        "load_idx_dataset",
+        "load_mnist",
+        "load_mnist_sample",
+        "read_idx",
+        "write_idx",
     ],
     "skdae.exceptions": [
-        "DeviceWarning", "DivergenceError", "InconsistentVersionWarning", "ModelFileError",
-        "OvercompleteWarning", "SkdaeError",
+        "ChecksumError",
+        "DataFileError",
+        "DeviceWarning",
+        "DivergenceError",
+        "DownloadError",
+        "FitInterrupted",
+        "IDXFormatError",
+        "InconsistentVersionWarning",
+        "InputError",
+        "ModelFileError",
+        "OvercompleteWarning",
+        "SampleDataWarning",
+        "SkdaeError",
     ],
     "skdae.chunks": ["iter_chunks"],
     "skdae.metrics": ["denoising_report", "peak_signal_noise_ratio"],
     "skdae.plotting": [
-        "CorruptionDisplay", "LatentSpaceDisplay", "LossCurveDisplay", "ReconstructionDisplay",
+        "CorruptionDisplay",
+        "LatentSpaceDisplay",
+        "LossCurveDisplay",
+        "ReconstructionDisplay",
     ],
     "skdae.pretrained": ["PRETRAINED_MODELS", "load_pretrained"],
     "skdae.presets": ["PRESETS", "make_preset"],
@@ -65,8 +87,29 @@ def test_public_submodules_export_the_documented_names():
                 assert inspect.getdoc(obj), f"{module_name}.{name}"
 
 
-def test_error_classes_subclass_what_users_already_catch():
-    from skdae.exceptions import DivergenceError, ModelFileError, SkdaeError
+def test_every_skdae_error_is_an_skdae_error_and_a_standard_one():
+    """One tree: every exception class skdae defines, anywhere in the package, derives
+    from SkdaeError and from the standard type users already catch."""
+    import importlib
+    import pkgutil
 
-    assert issubclass(DivergenceError, (SkdaeError, ValueError))
-    assert issubclass(ModelFileError, (SkdaeError, ValueError))
+    from skdae import exceptions
+
+    found = set()
+    for info in pkgutil.walk_packages(skdae.__path__, "skdae."):
+        module = importlib.import_module(info.name)
+        for obj in vars(module).values():
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, Exception)
+                and obj.__module__.startswith("skdae")
+                and not obj.__name__.startswith("_")  # private control flow, never escapes
+            ):
+                found.add(obj)
+    errors = {cls for cls in found if not issubclass(cls, Warning)}
+    assert {cls.__module__ for cls in found} == {"skdae.exceptions"}
+    for cls in errors - {exceptions.SkdaeError}:
+        assert issubclass(cls, exceptions.SkdaeError), cls
+        assert issubclass(cls, (ValueError, OSError)), cls
+    for name in ("ChecksumError", "IDXFormatError", "DownloadError", "SampleDataWarning"):
+        assert getattr(importlib.import_module("skdae.datasets"), name) is getattr(exceptions, name)

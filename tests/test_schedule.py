@@ -20,7 +20,9 @@ def _record_rates(dae):
 
 
 def test_constant_is_the_initial_rate_everywhere():
-    assert {learning_rate_at("constant", p, initial=PEAK, n_epochs=5) for p in (0, 2.5, 9)} == {PEAK}
+    assert {learning_rate_at("constant", p, initial=PEAK, n_epochs=5) for p in (0, 2.5, 9)} == {
+        PEAK
+    }
 
 
 @pytest.mark.parametrize("n_epochs, warmup", [(50, 1.0), (5, 0.5), (1, 0.1)])

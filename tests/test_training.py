@@ -55,7 +55,12 @@ def test_flush_subnormal_state_zeroes_only_subnormals():
     }
     flush_subnormal_state(optimizer)
     state = optimizer.state[param]
-    assert state["exp_avg"].tolist() == [0.0, 0.0, torch.tensor(1e-30).item(), torch.tensor(-2e-5).item()]
+    assert state["exp_avg"].tolist() == [
+        0.0,
+        0.0,
+        torch.tensor(1e-30).item(),
+        torch.tensor(-2e-5).item(),
+    ]
     assert state["exp_avg_sq"].tolist() == [0.0, 0.0, torch.tensor(1e-12).item(), 3.0]
     assert state["step"].item() == 3.0
 
@@ -72,9 +77,15 @@ def _train_with_a_unit_that_dies(flush):
 
     def epoch(rows):
         training.train_one_epoch(
-            module, optimizer, "bce", X[:rows], X_input=None,
-            corruption=IdentityCorruption(), batch_size=2,
-            generator=torch.Generator().manual_seed(0), shuffle=False,
+            module,
+            optimizer,
+            "bce",
+            X[:rows],
+            X_input=None,
+            corruption=IdentityCorruption(),
+            batch_size=2,
+            generator=torch.Generator().manual_seed(0),
+            shuffle=False,
         )
 
     epoch(20)  # 10 steps with every unit alive: Adam's moments are non-zero

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from skdae._files import atomic_write  # noqa: F401  (re-exported for the loaders)
+from skdae.exceptions import ChecksumError
 
 DATA_HOME_ENV = "SKDAE_DATA"
 DEFAULT_DATA_HOME = "~/skdae_data"
@@ -20,13 +21,6 @@ DEFAULT_DATA_HOME = "~/skdae_data"
 # ".gz" suffix, means a renamed or re-compressed file still reads correctly.
 _GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20
-
-
-class ChecksumError(ValueError):
-    """A file's MD5 digest differs from the expected one.
-
-    Subclasses :class:`ValueError`: the file exists but its content is wrong.
-    """
 
 
 def get_data_home(data_home=None):
@@ -99,5 +93,3 @@ def check_md5(path, expected, *, actual=None, hint=""):
             f"MD5 of the uncompressed content of {path} is {actual}, expected {expected}. "
             f"The file is damaged or is not the file it is named after. {hint}".rstrip()
         )
-
-

@@ -11,21 +11,14 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from skdae.datasets._base import ChecksumError, atomic_write, check_md5
+from skdae.datasets._base import atomic_write, check_md5
+from skdae.exceptions import ChecksumError, DownloadError
 
 # Looked up at call time, so tests can monkeypatch it.
 _urlopen = urllib.request.urlopen
 _TIMEOUT_S = 60
 _CHUNK = 1 << 16
 _USER_AGENT = "skdae-datasets (Python urllib)"
-
-
-class DownloadError(OSError):
-    """No mirror delivered a file with the expected checksum.
-
-    The message lists each URL tried with its error and says where to put the
-    file by hand. Subclasses :class:`OSError`, like the network errors it wraps.
-    """
 
 
 def download_file(urls, dest, *, md5, stream=None):

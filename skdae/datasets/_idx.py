@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from skdae.datasets._base import atomic_write, open_uncompressed
+from skdae.exceptions import IDXFormatError, InputError
 
 # Type code -> big-endian numpy dtype, as in the IDX specification.
 _CODE_TO_DTYPE = {
@@ -30,15 +31,6 @@ _CODE_TO_DTYPE = {
 _KIND_TO_CODE = {(dtype.kind, dtype.itemsize): code for code, dtype in _CODE_TO_DTYPE.items()}
 _SUPPORTED = "uint8, int8, int16, int32, float32, float64"
 _MAX_DIM = 2**32 - 1
-
-
-class IDXFormatError(ValueError):
-    """A file is not a well-formed IDX file.
-
-    Raised with the file name, what was expected and what was found (bad magic
-    number, unknown type code, truncated payload, trailing bytes, undecodable
-    gzip stream). Subclasses :class:`ValueError`.
-    """
 
 
 def read_idx(path):
@@ -195,14 +187,14 @@ def write_idx(path, array, *, compress=None):
     array = np.asarray(array)
     code = _KIND_TO_CODE.get((array.dtype.kind, array.dtype.itemsize))
     if code is None:
-        raise ValueError(
+        raise InputError(
             f"IDX cannot store dtype {array.dtype}; supported dtypes are {_SUPPORTED}. "
             "Cast the array first, e.g. array.astype(np.float32)."
         )
     if not 1 <= array.ndim <= 255:
-        raise ValueError(f"IDX stores 1 to 255 dimensions; the array has {array.ndim}.")
+        raise InputError(f"IDX stores 1 to 255 dimensions; the array has {array.ndim}.")
     if max(array.shape) > _MAX_DIM:
-        raise ValueError(f"IDX dimensions must fit in 32 bits; got shape {array.shape}.")
+        raise InputError(f"IDX dimensions must fit in 32 bits; got shape {array.shape}.")
     if compress is None:
         compress = path.suffix == ".gz"
 

@@ -14,7 +14,8 @@ from sklearn.utils import Bunch
 
 from skdae.datasets._base import check_md5
 from skdae.datasets._descr import IDX_DESCR
-from skdae.datasets._idx import IDXFormatError, parse_idx, read_uncompressed
+from skdae.datasets._idx import parse_idx, read_uncompressed
+from skdae.exceptions import IDXFormatError, InputError
 
 # Role -> file name without ".gz"; the order is the order of ``return_X_y``.
 IDX_FILES = {
@@ -120,7 +121,7 @@ def load_idx_dataset(folder, *, return_X_y=False, flatten=True, as_float=True, c
     checksums = dict(checksums or {})
     unknown = sorted(set(checksums) - set(IDX_FILES.values()))
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"checksums names unknown files {unknown}; keys must be among "
             f"{list(IDX_FILES.values())} (file names without '.gz')."
         )

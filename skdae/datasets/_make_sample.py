@@ -47,7 +47,7 @@ def stratified_indices(labels, n, rng):
     quotas = proportional_quotas(counts, n)
     picks = [
         rng.choice(np.flatnonzero(labels == label), size=quota, replace=False)
-        for label, quota in zip(classes, quotas)
+        for label, quota in zip(classes, quotas, strict=True)
     ]
     return np.sort(np.concatenate(picks))
 

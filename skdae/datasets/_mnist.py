@@ -10,7 +10,7 @@ import warnings
 
 from skdae.datasets._base import DATA_HOME_ENV, DEFAULT_DATA_HOME, get_data_home
 from skdae.datasets._descr import MNIST_DESCR
-from skdae.datasets._download import DownloadError, download_file
+from skdae.datasets._download import download_file
 from skdae.datasets._idx_dataset import (
     IDX_FILES,
     locate_files,
@@ -21,9 +21,9 @@ from skdae.datasets._idx_dataset import (
 from skdae.datasets._sample import (
     SAMPLE_N_TEST,
     SAMPLE_N_TRAIN,
-    SampleDataWarning,
     load_mnist_sample,
 )
+from skdae.exceptions import DownloadError, InputError, SampleDataWarning
 
 # MD5 of the uncompressed official files (http://yann.lecun.com/exdb/mnist/).
 MNIST_MD5 = {
@@ -163,7 +163,7 @@ def load_mnist(
     ('bundled sample', (2000, 784), (500, 784))
     """
     if fallback not in _FALLBACKS:
-        raise ValueError(f"fallback must be one of {_FALLBACKS}; got {fallback!r}.")
+        raise InputError(f"fallback must be one of {_FALLBACKS}; got {fallback!r}.")
     folder = get_data_home(data_home) / MNIST_FOLDER
     try:
         files = _obtain_files(folder, download=download, data_home=data_home)

@@ -19,16 +19,6 @@ SAMPLE_N_TRAIN, SAMPLE_N_TEST = 2000, 500
 _PARTS = ("X_train", "y_train", "X_test", "y_test")
 
 
-class SampleDataWarning(UserWarning):
-    """Data come from the bundled MNIST sample, not the full data set.
-
-    Emitted by :func:`load_mnist` with ``fallback="sample"`` when the official
-    files are missing. The message says how to get the full set. Silence it
-    with ``warnings.simplefilter("ignore", SampleDataWarning)`` when the
-    sample is what you want, or call :func:`load_mnist_sample` directly.
-    """
-
-
 def sample_path():
     """Return the bundled sample file as an importlib.resources ``Traversable``."""
     return resources.files("skdae.datasets").joinpath("data", SAMPLE_FILE)

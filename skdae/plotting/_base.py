@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 
+from skdae.exceptions import InputError
+
 
 def import_pyplot(caller):
     """Import matplotlib.pyplot, or say how to install it."""
@@ -21,14 +23,14 @@ def infer_image_shape(n_features, image_shape=None):
     if image_shape is not None:
         height, width = (int(v) for v in image_shape)
         if height * width != n_features:
-            raise ValueError(
+            raise InputError(
                 f"image_shape={tuple(image_shape)} holds {height * width} pixels but the "
                 f"data have {n_features} features. Pass the shape of one image."
             )
         return height, width
     side = math.isqrt(n_features)
     if side * side != n_features:
-        raise ValueError(
+        raise InputError(
             f"Cannot show {n_features} features as a square image; pass image_shape=(h, w)."
         )
     return side, side

@@ -41,7 +41,14 @@ class CorruptionDisplay:
 
     @classmethod
     def from_corruptions(
-        cls, X, corruptions, *, estimator=None, n_images=8, random_state=0, image_shape=None,
+        cls,
+        X,
+        corruptions,
+        *,
+        estimator=None,
+        n_images=8,
+        random_state=0,
+        image_shape=None,
         ax=None,
     ):
         """Corrupt the first ``n_images`` rows of ``X`` with each corruption and plot.

@@ -15,13 +15,15 @@ from skdae.datasets import (
     DownloadError,
     IDXFormatError,
     SampleDataWarning,
+    _download,
+    _mnist,
+    _sample,
     get_data_home,
     load_idx_dataset,
     load_mnist,
     load_mnist_sample,
     write_idx,
 )
-from skdae.datasets import _download, _mnist, _sample
 
 FILE_NAMES = [
     "train-images-idx3-ubyte",

@@ -76,7 +76,9 @@ def test_loss_curve_without_validation(digits):
 
 def test_corruption_comparison_rows(fitted, digits):
     corruptions = {"gaussian": GaussianNoise(0.3), "masking": MaskingNoise(0.4)}
-    display = CorruptionDisplay.from_corruptions(digits[1], corruptions, estimator=fitted, n_images=4)
+    display = CorruptionDisplay.from_corruptions(
+        digits[1], corruptions, estimator=fitted, n_images=4
+    )
     labels = [row[0].get_ylabel() for row in display.axes_]
     assert labels == ["original", "gaussian", "gaussian, denoised", "masking", "masking, denoised"]
     assert display.axes_.shape == (5, 4)

@@ -1,0 +1,552 @@
+"""What every skdae autoencoder shares: fitting, inference and persistence.
+
+:class:`BaseAutoencoder` is the family's one implementation of the scikit-learn
+contract (``fit``, ``partial_fit``, ``transform``, ``inverse_transform``, ``predict``,
+``score``, ``summary``, ``save`` / ``load``, pickling). A member of the family supplies
+its parameters, their constraints and its network: ``_make_architecture`` (the sizes the
+network is built from, checked against the data) and ``_network_builder``. Training
+runs through ``skdae._training.fit_loop``; the fitted state is declared once in
+``_fitted_fields`` (``skdae._fitted_state``), and a fit that fails or is interrupted
+before completing an epoch leaves the estimator exactly as it was.
+"""
+
+import math
+from contextlib import contextmanager
+from functools import partial
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils import check_array, gen_batches
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from skdae._corruption import make_corruption
+from skdae._device import as_float32_tensor, resolve_device
+from skdae._fitted_state import (
+    CORRUPTION,
+    MODULE,
+    NAMES,
+    OPTIMIZER,
+    Fitted,
+    FittedStateMixin,
+    restore,
+    snapshot,
+)
+from skdae._network import format_summary, load_state, summarize
+from skdae._persistence import library_versions, load_model, save_model, warn_on_version_mismatch
+from skdae._precision import resolve_matmul_precision
+from skdae._random import seed_from_random_state
+from skdae._schedule import learning_rate_at
+from skdae._training import (
+    OPTIMIZERS,
+    EarlyStopping,
+    ProgressPrinter,
+    TrainingSettings,
+    _EpochInterrupted,
+    fit_loop,
+    prepare_data,
+)
+from skdae._validation import check_bce_target, fit_context
+from skdae.exceptions import FitInterrupted, InputError
+
+# Rows per inference chunk are capped so that a chunk's float32 input stays near 16 MB
+# whatever the width: memory stays flat however many rows come in.
+_INFERENCE_CHUNK_VALUES = 1 << 22
+_MAX_INFERENCE_ROWS = 8192
+
+
+class BaseAutoencoder(
+    FittedStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
+    """Base class of skdae's autoencoders. Not for direct use: see the subclasses."""
+
+    # Everything fit learns, declared once (see skdae._fitted_state). The defaults are
+    # what models saved by skdae 0.1.0 (0.2.0 for matmul_precision_) had instead.
+    _fitted_fields = (
+        Fitted("n_features_in_"),
+        Fitted("feature_names_in_", NAMES, optional=True),
+        Fitted("loss_"),
+        Fitted("output_activation_"),
+        Fitted("matmul_precision_", default="float32"),
+        Fitted("corruption_", CORRUPTION),
+        Fitted("loss_curve_"),
+        Fitted("validation_scores_"),
+        Fitted("epoch_times_"),
+        Fitted("best_loss_"),
+        Fitted("best_epoch_"),
+        Fitted("n_iter_"),
+        Fitted("_seed"),
+        Fitted("_schedule_origin", default=0),
+        Fitted("_architecture"),
+        Fitted("module_", MODULE),
+        Fitted("_optimizer", OPTIMIZER, default=None),
+    )
+    # Parameters that models saved by older versions lack, with the values that
+    # reproduce how they were trained; each subclass lists its own.
+    _parameters_of_old_models: dict = {}
+
+    # ------------------------------------------------------------------ training
+
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, *, X_noisy=None):
+        """Fit the autoencoder to reconstruct clean ``X`` from corrupted ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Clean training data.
+
+        y : None
+            Ignored; present for API consistency (a Pipeline passes class labels).
+
+        X_noisy : array-like of shape (n_samples, n_features), default=None
+            Pre-corrupted inputs aligned row by row with ``X``. When given, the network
+            learns ``X_noisy -> X`` and ``corruption`` is not applied.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        with self._rollback_on_error():
+            fresh = not (self.warm_start and self._is_fitted())
+            X, X_noisy = self._validate_training_data(X, X_noisy, reset=fresh)
+            if fresh:
+                self._initialize(X)
+            else:
+                self._check_continuable()
+            # Every fit runs the whole schedule, a warm-started one too.
+            self._schedule_origin = self.n_iter_
+            self._train(X, X_noisy, n_epochs=self.max_iter, validate=self.early_stopping)
+        return self
+
+    @fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, *, X_noisy=None):
+        """Train for one epoch on ``X``, continuing from the current weights.
+
+        The first call initializes the model. ``early_stopping`` is not used here:
+        each call is one pass over the data it is given, which suits training on
+        chunks of data too large for memory.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Clean training data.
+
+        y : None
+            Ignored; present for API consistency.
+
+        X_noisy : array-like of shape (n_samples, n_features), default=None
+            Pre-corrupted inputs aligned with ``X``; see :meth:`fit`.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        with self._rollback_on_error():
+            fresh = not self._is_fitted()
+            X, X_noisy = self._validate_training_data(X, X_noisy, reset=fresh)
+            if fresh:
+                self._initialize(X)
+            else:
+                self._check_continuable()
+            self._train(X, X_noisy, n_epochs=1, validate=False)
+        return self
+
+    @contextmanager
+    def _rollback_on_error(self):
+        """On any exception, put the estimator back as it was (fitted or not).
+
+        The one exception: Ctrl-C after at least one completed epoch of this call, when
+        the estimator keeps those epochs (see :class:`~skdae.exceptions.FitInterrupted`).
+        """
+        saved = snapshot(self)
+        try:
+            yield
+        except FitInterrupted as interrupt:
+            if not interrupt.model_kept:
+                restore(self, saved)
+            raise
+        except BaseException:
+            restore(self, saved)
+            raise
+
+    def _validate_training_data(self, X, X_noisy, *, reset):
+        X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
+        if X_noisy is not None:
+            X_noisy = check_array(X_noisy, dtype=[np.float32, np.float64], input_name="X_noisy")
+            if X_noisy.shape != X.shape:
+                raise InputError(
+                    f"X_noisy must have the same shape as X; got {X_noisy.shape} and "
+                    f"{X.shape}. Pass one noisy row for each clean row."
+                )
+        return X, X_noisy
+
+    def _initialize(self, X):
+        """Resolve the parameters into fitted state and build a fresh network."""
+        self.loss_, self.output_activation_ = self._resolve_loss(X)
+        self._architecture = self._make_architecture(X.shape[1], warn=True)
+        self.device_ = resolve_device(self.device)
+        self._seed = seed_from_random_state(self.random_state)
+        self.module_ = self._build_module()
+        self._optimizer = self._build_optimizer()
+        self.loss_curve_ = []
+        self.validation_scores_ = [] if self.early_stopping else None
+        self.epoch_times_ = []
+        self.best_loss_ = math.inf
+        self.best_epoch_ = 0
+        self.n_iter_ = 0
+        # The epoch at which the current learning-rate schedule started: partial_fit
+        # goes on along the schedule of the last fit (or of its own first call).
+        self._schedule_origin = 0
+
+    def _check_continuable(self):
+        """Refuse to continue training a network that the parameters no longer describe."""
+        wanted = self._make_architecture(self.n_features_in_, warn=False)
+        # Architectures saved before an entry existed lack it and were built with its
+        # default, which is what the parameters that migrated with them ask for.
+        changed = sorted(
+            name for name in wanted if wanted[name] != self._architecture.get(name, wanted[name])
+        )
+        if self.loss not in ("auto", self.loss_):
+            changed.append("loss")
+        if self.output_activation not in ("auto", self.output_activation_):
+            changed.append("output_activation")
+        if changed:
+            raise InputError(
+                f"{type(self).__name__} was fitted with other values of "
+                f"{', '.join(changed)} than it has now, so training cannot continue from "
+                "the fitted network. Call fit with warm_start=False to train a new one, or "
+                "set the parameters back."
+            )
+
+    def _resolve_loss(self, X):
+        output_activation = self.output_activation
+        loss = self.loss
+        if loss == "auto":
+            in_unit_range = X.size > 0 and X.min() >= 0.0 and X.max() <= 1.0
+            loss = "bce" if in_unit_range and output_activation in ("auto", "sigmoid") else "mse"
+        if output_activation == "auto":
+            output_activation = "sigmoid" if loss == "bce" else "identity"
+        if loss == "bce" and output_activation != "sigmoid":
+            raise InputError(
+                f"loss='bce' needs output_activation='sigmoid' (outputs in [0, 1]); got "
+                f"output_activation={self.output_activation!r}. Pass "
+                "output_activation='auto' or loss='mse'."
+            )
+        return loss, output_activation
+
+    def _build_module(self):
+        # Built inside fork_rng so that seeding the weights leaves the user's global
+        # torch RNG untouched.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self._seed)
+            module = type(self)._network_builder(**self._architecture)
+        return module.to(self.device_)
+
+    def _build_optimizer(self):
+        return OPTIMIZERS[self.solver](
+            self.module_.parameters(), float(self.learning_rate_init), float(self.alpha)
+        )
+
+    def _train(self, X, X_noisy, *, n_epochs, validate):
+        if self.loss_ == "bce":
+            check_bce_target(X)
+        # Resolved at every call so that set_params(corruption__std=...) between
+        # warm-started fits takes effect.
+        self.corruption_ = make_corruption(self.corruption)
+        self.matmul_precision_ = resolve_matmul_precision(self.matmul_precision, self.device_)
+        data = prepare_data(
+            X,
+            X_noisy,
+            self.device_,
+            validation_fraction=self.validation_fraction if validate else None,
+            corruption=self.corruption_,
+            seed=self._seed,
+        )
+        settings = TrainingSettings(
+            loss=self.loss_,
+            corruption=self.corruption_,
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            seed=self._seed,
+            precision=self.matmul_precision_,
+            learning_rate=partial(
+                learning_rate_at,
+                self.learning_rate,
+                initial=float(self.learning_rate_init),
+                n_epochs=self.max_iter,
+            ),
+            schedule_origin=self._schedule_origin,
+        )
+        if validate and self.validation_scores_ is None:
+            self.validation_scores_ = []
+        stopper = EarlyStopping(self.n_iter_no_change, self.tol) if validate else None
+        progress = ProgressPrinter(self.verbose, self.n_iter_ + n_epochs)
+        first_epoch = self.n_iter_ + 1
+        try:
+            for result in fit_loop(
+                self.module_,
+                self._optimizer,
+                data,
+                settings,
+                first_epoch=first_epoch,
+                n_epochs=n_epochs,
+                progress=progress,
+                stopper=stopper,
+            ):
+                self._record_epoch(result)
+        except _EpochInterrupted as interrupt:
+            kept = self.n_iter_ >= first_epoch
+            if kept:
+                self._finish_training(stopper)
+                message = (
+                    f"fit interrupted during epoch {interrupt.epoch}: the model keeps the "
+                    f"{self.n_iter_ - first_epoch + 1} epoch(s) this call completed "
+                    f"(n_iter_={self.n_iter_})."
+                )
+            else:
+                message = (
+                    f"fit interrupted during epoch {interrupt.epoch}, before completing "
+                    "one: the estimator is left as it was before this call."
+                )
+            progress.note(message)
+            raise FitInterrupted(message, model_kept=kept) from None
+        self._finish_training(stopper)
+
+    def _record_epoch(self, result):
+        self.n_iter_ = result.epoch
+        self.loss_curve_.append(result.loss)
+        self.epoch_times_.append(result.seconds)
+        if result.validation_loss is not None:
+            self.validation_scores_.append(-result.validation_loss)
+
+    def _finish_training(self, stopper):
+        if stopper is not None and stopper.best_state is not None:
+            load_state(self.module_, stopper.best_state)
+            self.best_loss_, self.best_epoch_ = stopper.best_loss, stopper.best_epoch
+        else:
+            self.best_loss_ = min(self.loss_curve_)
+            self.best_epoch_ = self.n_iter_
+
+    # ----------------------------------------------------------------- inference
+
+    def transform(self, X):
+        """Encode ``X`` into latent codes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, latent_dim)
+            The codes, in the dtype of ``X`` (float32 or float64).
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        return self._run_in_batches(self.module_.encode, X, self._architecture["latent_dim"])
+
+    def inverse_transform(self, X):
+        """Decode latent codes back to input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, latent_dim)
+            Codes, as returned by :meth:`transform`.
+
+        Returns
+        -------
+        X_reconstructed : ndarray of shape (n_samples, `n_features_in_`)
+            The decoded data, in the dtype of the codes.
+        """
+        check_is_fitted(self)
+        codes = check_array(X, dtype=[np.float32, np.float64])
+        latent_dim = self._architecture["latent_dim"]
+        if codes.shape[1] != latent_dim:
+            raise InputError(
+                f"inverse_transform expects codes of width latent_dim={latent_dim}, as "
+                f"returned by transform; got {codes.shape[1]} columns."
+            )
+        return self._run_in_batches(self.module_.decode, codes, self.n_features_in_)
+
+    def predict(self, X):
+        """Denoise ``X``: encode it, then decode the codes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Possibly noisy data.
+
+        Returns
+        -------
+        X_denoised : ndarray of shape (n_samples, n_features)
+            The reconstruction, in the dtype of ``X``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        return self._run_in_batches(self.module_, X, self.n_features_in_)
+
+    def score(self, X, y=None):
+        """Return the negated mean squared reconstruction error of ``X``.
+
+        ``X`` is reconstructed without corruption and compared with itself, so higher
+        is better and 0 is a perfect reconstruction. To measure denoising, compare
+        ``predict(X_noisy)`` with the clean data instead.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to reconstruct.
+
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        score : float
+            ``-mean((predict(X) - X) ** 2)``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        reconstruction = self._run_in_batches(self.module_, X, self.n_features_in_)
+        return -float(np.mean((reconstruction - X) ** 2))
+
+    def summary(self):
+        """Describe the fitted network layer by layer.
+
+        Returns
+        -------
+        summary : str
+            A table with one row per dense layer (``DENSE 784 -> 256 [ReLU]``, the
+            shapes of its weights and biases, its parameter count) and the total.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skdae import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).rand(10, 8)
+        >>> dae = DenoisingAutoencoder(latent_dim=2, hidden_layer_sizes=(4,), max_iter=1)
+        >>> print(dae.fit(X).summary())
+        part     layer                   weights  biases  parameters
+        encoder  DENSE 8 -> 4 [ReLU]     (4, 8)   (4,)            36
+        encoder  DENSE 4 -> 2 [ReLU]     (2, 4)   (2,)            10
+        decoder  DENSE 2 -> 4 [ReLU]     (4, 2)   (4,)            12
+        decoder  DENSE 4 -> 8 [Sigmoid]  (8, 4)   (8,)            40
+        total                                                     98
+        """
+        check_is_fitted(self)
+        return format_summary(summarize(self.module_))
+
+    def _run_in_batches(self, fn, X, n_out):
+        """Apply ``fn`` chunk by chunk: numpy in, numpy out, no autograd, flat memory."""
+        out = np.empty((X.shape[0], n_out), dtype=X.dtype)
+        rows_per_chunk = max(1, min(_MAX_INFERENCE_ROWS, _INFERENCE_CHUNK_VALUES // X.shape[1]))
+        self.module_.eval()
+        with torch.no_grad():
+            for rows in gen_batches(X.shape[0], rows_per_chunk):
+                chunk = as_float32_tensor(X[rows], self.device_)
+                out[rows] = fn(chunk).cpu().numpy()
+        return out
+
+    @property
+    def _n_features_out(self):
+        # Read by ClassNamePrefixFeaturesOutMixin.get_feature_names_out.
+        return self._architecture["latent_dim"]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    # --------------------------------------------------------------- persistence
+
+    def save(self, path):
+        """Save the fitted model to ``path`` in skdae's pickle-free format.
+
+        The file is a zip archive of a JSON document (parameters, fitted attributes,
+        library versions) and the weights, written with ``torch.save`` and read back
+        with ``weights_only=True``: loading it never runs code from the file, so models
+        can be shared safely. ``joblib.dump`` still works for everything else.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write; the file is replaced atomically.
+
+        Returns
+        -------
+        path : pathlib.Path
+            The path written.
+
+        Examples
+        --------
+        >>> import tempfile, numpy as np
+        >>> from pathlib import Path
+        >>> from skdae import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).rand(20, 6)
+        >>> dae = DenoisingAutoencoder(latent_dim=2, hidden_layer_sizes=(4,), max_iter=1).fit(X)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = dae.save(Path(folder) / "dae.skdae")
+        ...     loaded = DenoisingAutoencoder.load(path)
+        >>> bool(np.array_equal(loaded.predict(X), dae.predict(X)))
+        True
+        """
+        check_is_fitted(self)
+        return save_model(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Load a model written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        estimator : object
+            The fitted model, on ``device`` if available, else on the CPU (with a
+            :class:`~skdae.exceptions.DeviceWarning`).
+
+        Raises
+        ------
+        ModelFileError
+            If the file is not an skdae model file, is truncated, or was altered.
+        """
+        return load_model(cls, path)
+
+    def __getstate__(self):
+        # Parameters as they are, the fitted state as declared: CPU tensors, no module.
+        state = {
+            name: value
+            for name, value in super().__getstate__().items()
+            if name not in {field.name for field in self._fitted_fields} | {"device_"}
+        }
+        state["_fitted_state"] = self._get_fitted_state()
+        state["_skdae_versions"] = library_versions()
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        warn_on_version_mismatch(state.pop("_skdae_versions", {}), what="pickled model")
+        if "_module_state" in state:  # the flat layout of skdae 0.1 to 0.3
+            state = _from_flat_pickle(state, self._fitted_fields)
+        fitted = state.pop("_fitted_state", None)
+        super().__setstate__({**self._parameters_of_old_models, **state})
+        if fitted is not None:
+            self._set_fitted_state(fitted)
+
+
+def _from_flat_pickle(state, fields):
+    """Parameters and a fitted-state dict from a pickle written by skdae 0.1 to 0.3."""
+    fitted = {"module_": state.pop("_module_state"), "_optimizer": state.pop("_optimizer_state")}
+    for field in fields:
+        if field.name in state:
+            fitted[field.name] = state.pop(field.name)
+    state.pop("device_", None)
+    state["_fitted_state"] = fitted
+    return state

@@ -1,0 +1,144 @@
+"""The fitted state of an estimator, declared once and copied, saved and restored from there.
+
+An estimator lists what ``fit`` learns in ``_fitted_fields``: each :class:`Fitted` names
+an attribute, says what kind of value it holds and, for attributes added after 0.1, what
+a model saved before they existed had instead. Everything that moves a fitted model goes
+through that one list: pickling (``__getstate__`` / ``__setstate__``), the safe file
+format (``skdae._persistence``), the migrations of old files and pickles, and the
+snapshot that a failed or interrupted fit restores.
+
+The state itself is a plain dict, attribute name -> value, holding copies: CPU tensors
+for the network and the optimizer, a clone of the corruption, lists and numbers for the
+rest. The device is not part of it: the parameter ``device`` is resolved again wherever
+the state is restored, so a model fitted on a GPU loads on a laptop.
+"""
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import clone
+
+from skdae._device import cpu_copy, resolve_device
+from skdae._network import load_state
+
+REQUIRED = object()  # no default: every version of skdae saved this attribute
+
+# The kinds of fitted value, and how each is copied out of a live estimator.
+VALUE = "value"  # numbers, strings, lists and dicts of them (JSON-able)
+NAMES = "names"  # feature_names_in_: an object array of str
+CORRUPTION = "corruption"  # a BaseCorruption
+MODULE = "module"  # the torch network (its state dict)
+OPTIMIZER = "optimizer"  # the torch optimizer (its state dict)
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """One fitted attribute: its name, its kind, and the value of models saved before it.
+
+    ``optional`` attributes may be absent from a fitted model (``feature_names_in_``
+    exists only when ``X`` had string column names).
+    """
+
+    name: str
+    kind: str = VALUE
+    default: object = REQUIRED
+    optional: bool = False
+
+
+def _export(value, kind):
+    if kind == NAMES:
+        return [str(name) for name in value]
+    if kind == CORRUPTION:
+        return clone(value)
+    if kind in (MODULE, OPTIMIZER):
+        return cpu_copy(value.state_dict())
+    return copy.deepcopy(value)
+
+
+class FittedStateMixin:
+    """Get, set and clear an estimator's fitted state from its ``_fitted_fields``.
+
+    The estimator provides ``_fitted_fields`` and the two builders that turn restored
+    values into live torch objects: ``_build_module()`` (from the restored attributes,
+    on ``self.device_``) and ``_build_optimizer()`` (for ``self.module_``).
+    """
+
+    _fitted_fields: tuple = ()
+
+    def _is_fitted(self):
+        return all(hasattr(self, field.name) for field in self._fitted_fields if not field.optional)
+
+    def _get_fitted_state(self):
+        """A copy of everything ``fit`` learned, on the CPU; None when not fitted."""
+        if not self._is_fitted():
+            return None
+        return {
+            field.name: _export(getattr(self, field.name), field.kind)
+            for field in self._fitted_fields
+            if hasattr(self, field.name)
+        }
+
+    def _set_fitted_state(self, state, *, device=None, module=None, optimizer=None):
+        """Become the model that ``state`` describes; rebuild the network and optimizer.
+
+        Attributes that the state lacks take their declared defaults (models saved by
+        older versions); a missing required one raises ``KeyError``. ``device`` None
+        resolves the ``device`` parameter, falling back to the CPU with a warning.
+        ``module`` and ``optimizer``, when given, are the live objects to load the
+        saved tensors into instead of building new ones from the current parameters.
+        """
+        self._clear_fitted_state()
+        missing = [
+            field.name
+            for field in self._fitted_fields
+            if field.name not in state and field.default is REQUIRED and not field.optional
+        ]
+        if missing:
+            raise KeyError(f"the fitted state lacks {missing}")
+        live = {}
+        for field in self._fitted_fields:
+            value = state.get(field.name, field.default)
+            if field.name not in state and field.optional:
+                continue
+            if field.kind in (MODULE, OPTIMIZER):
+                live[field.kind] = value
+            elif field.kind == NAMES:
+                setattr(self, field.name, np.asarray(value, dtype=object))
+            else:
+                setattr(self, field.name, copy.deepcopy(value))
+        self.device_ = (
+            resolve_device(self.device, fallback_to_cpu=True) if device is None else device
+        )
+        self.module_ = self._build_module() if module is None else module
+        load_state(self.module_, live[MODULE])
+        self._optimizer = self._build_optimizer() if optimizer is None else optimizer
+        if live.get(OPTIMIZER) is not None:
+            self._optimizer.load_state_dict(live[OPTIMIZER])
+
+    def _clear_fitted_state(self):
+        """Forget everything ``fit`` learned: the estimator is unfitted again."""
+        for name in [field.name for field in self._fitted_fields] + ["device_"]:
+            self.__dict__.pop(name, None)
+
+
+def snapshot(estimator):
+    """What to restore if the next fit fails, or None for an unfitted estimator.
+
+    The fitted state (copied) and the live network and optimizer: the parameters may
+    have changed since they were built (a failed ``set_params(...)`` then ``fit``), so
+    a rollback reuses them rather than building new ones from the parameters.
+    """
+    state = estimator._get_fitted_state()
+    if state is None:
+        return None
+    return state, estimator.device_, estimator.module_, estimator._optimizer
+
+
+def restore(estimator, saved):
+    """Put back what :func:`snapshot` saved (or make the estimator unfitted again)."""
+    if saved is None:
+        estimator._clear_fitted_state()
+    else:
+        state, device, module, optimizer = saved
+        estimator._set_fitted_state(state, device=device, module=module, optimizer=optimizer)

@@ -1,0 +1,132 @@
+"""The fitted state has one owner: declared once, and restored whole when a fit fails."""
+
+import numpy as np
+import pytest
+import torch
+from fast_settings import FAST
+from sklearn.exceptions import NotFittedError
+from test_persistence import assert_same_fitted_state
+
+from skdae import BaseCorruption, DenoisingAutoencoder
+from skdae.exceptions import DivergenceError, FitInterrupted, InputError
+
+
+class InterruptAt(BaseCorruption):
+    """Raises KeyboardInterrupt (as Ctrl-C does) on its ``call``-th batch."""
+
+    def __init__(self, call=1):
+        self.call = call
+
+    def corrupt_tensor(self, X, generator):
+        self.__dict__["n_calls_"] = self.__dict__.get("n_calls_", 0) + 1
+        if self.n_calls_ == self.call:
+            raise KeyboardInterrupt
+        return X.clone()
+
+
+def _copy(dae):
+    copy = DenoisingAutoencoder.__new__(DenoisingAutoencoder)
+    copy.__setstate__(dae.__getstate__())
+    return copy
+
+
+def test_every_attribute_fit_sets_is_declared(small_X):
+    dae = DenoisingAutoencoder(**FAST, early_stopping=True).fit(small_X)
+    params = set(dae.get_params(deep=False))
+    declared = {field.name for field in dae._fitted_fields} | {"device_"}
+    assert {name for name in vars(dae) if name not in params} <= declared
+
+
+def test_a_failed_refit_leaves_the_previous_model(small_X):
+    dae = DenoisingAutoencoder(**FAST).fit(small_X)
+    before = _copy(dae)
+    dae.set_params(device="cuda" if not torch.cuda.is_available() else "cuda:99")
+    with pytest.raises(ValueError, match="device="):
+        dae.fit(np.random.RandomState(1).rand(30, 7))  # other data, other width
+    dae.set_params(device="auto")
+    assert_same_fitted_state(dae, before)
+    np.testing.assert_array_equal(dae.predict(small_X), before.predict(small_X))
+
+
+def test_a_failed_refit_keeps_feature_names(small_X):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(small_X, columns=[f"c{i}" for i in range(small_X.shape[1])])
+    dae = DenoisingAutoencoder(**FAST).fit(frame)
+    with pytest.raises(ValueError):
+        dae.fit(np.full((20, 3), np.nan))
+    assert list(dae.feature_names_in_) == list(frame.columns)
+    dae.transform(frame)  # no feature-name warning (warnings are errors here)
+
+
+def test_divergence_in_a_first_fit_leaves_it_unfitted(small_X):
+    dae = DenoisingAutoencoder(**FAST, loss="mse", learning_rate_init=1e30, solver="sgd")
+    with pytest.raises(DivergenceError, match="left as it was before"):
+        dae.fit(small_X * 1e20)
+    with pytest.raises(NotFittedError):
+        dae.predict(small_X)
+    assert not hasattr(dae, "n_features_in_")
+
+
+def test_divergence_in_a_warm_start_leaves_the_previous_model(small_X):
+    dae = DenoisingAutoencoder(**FAST, loss="mse", warm_start=True).fit(small_X)
+    before = _copy(dae)
+    dae.set_params(learning_rate_init=1e30, solver="sgd")
+    with pytest.raises((DivergenceError, ValueError)):
+        dae.fit(small_X * 1e20)
+    dae.set_params(learning_rate_init=FAST.get("learning_rate_init", 3e-3), solver="adam")
+    assert_same_fitted_state(dae, before)
+
+
+@pytest.mark.parametrize(
+    "change", [{"latent_dim": 3}, {"hidden_layer_sizes": (8,)}, {"loss": "mse"}]
+)
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_continuing_after_a_structural_change_is_refused(small_X, change, how):
+    dae = DenoisingAutoencoder(**FAST, warm_start=how == "warm_start").fit(small_X)
+    before = _copy(dae)
+    dae.set_params(**change)
+    with pytest.raises(InputError, match="warm_start=False"):
+        dae.fit(small_X) if how == "warm_start" else dae.partial_fit(small_X)
+    assert_same_fitted_state(dae, before)
+
+
+# ------------------------------------------------------------------ Ctrl-C
+
+CONSTANT = dict(FAST, learning_rate="constant", max_iter=5)  # 60 rows: 2 batches an epoch
+
+
+def test_ctrl_c_keeps_the_completed_epochs_consistently(small_X):
+    dae = DenoisingAutoencoder(**CONSTANT, corruption=InterruptAt(call=6))
+    with pytest.raises(FitInterrupted, match=r"keeps the 2 epoch\(s\).*n_iter_=2") as info:
+        dae.fit(small_X)
+    assert info.value.model_kept and isinstance(info.value, KeyboardInterrupt)
+    assert dae.n_iter_ == 2 and len(dae.loss_curve_) == len(dae.epoch_times_) == 2
+    assert dae.best_epoch_ == 2
+    # Exactly the model of two whole epochs: weights and optimizer state agree.
+    two = DenoisingAutoencoder(**dict(CONSTANT, max_iter=2), corruption="none").fit(small_X)
+    for mine, theirs in zip(
+        dae.module_.state_dict().values(), two.module_.state_dict().values(), strict=True
+    ):
+        torch.testing.assert_close(mine, theirs, rtol=0, atol=0)
+    assert dae.loss_curve_ == two.loss_curve_
+    step = next(iter(dae._optimizer.state.values()))["step"]
+    assert float(step) == float(next(iter(two._optimizer.state.values()))["step"]) == 4
+
+
+def test_ctrl_c_in_the_first_epoch_leaves_the_estimator_unfitted(small_X):
+    dae = DenoisingAutoencoder(**CONSTANT, corruption=InterruptAt(call=2))
+    with pytest.raises(FitInterrupted, match="left as it was") as info:
+        dae.fit(small_X)
+    assert not info.value.model_kept
+    with pytest.raises(NotFittedError):
+        dae.transform(small_X)
+
+
+def test_ctrl_c_in_a_partial_fit_leaves_the_previous_model(small_X):
+    dae = DenoisingAutoencoder(**CONSTANT).fit(small_X)
+    before = _copy(dae)
+    dae.set_params(corruption=InterruptAt(call=1))
+    with pytest.raises(FitInterrupted):
+        dae.partial_fit(small_X)
+    dae.set_params(corruption=before.corruption)
+    assert_same_fitted_state(dae, before)
