@@ -20,16 +20,15 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from _protocol import (  # noqa: E402
+from _protocol import (
     load_data,
     median_epoch_seconds,
     peak_rss_mb,
     reset_peak_rss,
     time_to_target,
 )
+
+HERE = Path(__file__).resolve().parent
 
 KERAS_REFERENCE_EPOCHS = 10  # the quality a "time to quality" is measured against
 FALLBACK_TARGET_DB = 18.5  # Keras's 10-epoch PSNR on this machine kind, per the issue

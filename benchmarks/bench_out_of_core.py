@@ -17,10 +17,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from _protocol import peak_rss_mb, reset_peak_rss
 
-from _protocol import peak_rss_mb, reset_peak_rss  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 
 def _train_one_epoch(path, chunk_size):

@@ -46,7 +46,13 @@ from skdae._training import (
     fit_loop,
     prepare_data,
 )
-from skdae._validation import check_bce_target, fit_context
+from skdae._validation import (
+    check_bce_target,
+    check_counts_are_not_bools,
+    check_float32_range,
+    check_network_fits_in_memory,
+    fit_context,
+)
 from skdae.exceptions import FitInterrupted, InputError
 
 # Rows per inference chunk are capped so that a chunk's float32 input stays near 16 MB
@@ -108,17 +114,16 @@ class BaseAutoencoder(
         self : object
             The fitted estimator.
         """
-        with self._rollback_on_error():
-            fresh = not (self.warm_start and self._is_fitted())
-            X, X_noisy = self._validate_training_data(X, X_noisy, reset=fresh)
-            if fresh:
-                self._initialize(X)
-            else:
-                self._check_continuable()
-            # Every fit runs the whole schedule, a warm-started one too.
-            self._schedule_origin = self.n_iter_
-            self._train(X, X_noisy, n_epochs=self.max_iter, validate=self.early_stopping)
-        return self
+        # Every fit runs the whole schedule, a warm-started one too.
+        fresh = not (self.warm_start and self._is_fitted())
+        return self._fit(
+            X,
+            X_noisy,
+            fresh=fresh,
+            n_epochs=self.max_iter,
+            validate=self.early_stopping,
+            restart_schedule=True,
+        )
 
     @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, *, X_noisy=None):
@@ -144,14 +149,24 @@ class BaseAutoencoder(
         self : object
             The updated estimator.
         """
+        # Each call is one more epoch of the schedule that the last fit (or the first
+        # call) started.
+        fresh = not self._is_fitted()
+        return self._fit(
+            X, X_noisy, fresh=fresh, n_epochs=1, validate=False, restart_schedule=False
+        )
+
+    def _fit(self, X, X_noisy, *, fresh, n_epochs, validate, restart_schedule):
         with self._rollback_on_error():
-            fresh = not self._is_fitted()
+            check_counts_are_not_bools(self, self._count_parameters)
             X, X_noisy = self._validate_training_data(X, X_noisy, reset=fresh)
             if fresh:
                 self._initialize(X)
             else:
                 self._check_continuable()
-            self._train(X, X_noisy, n_epochs=1, validate=False)
+            if restart_schedule:
+                self._schedule_origin = self.n_iter_
+            self._train(X, X_noisy, n_epochs=n_epochs, validate=validate)
         return self
 
     @contextmanager
@@ -173,15 +188,22 @@ class BaseAutoencoder(
             raise
 
     def _validate_training_data(self, X, X_noisy, *, reset):
-        X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
+        X = self._validate_X(X, reset=reset)
         if X_noisy is not None:
             X_noisy = check_array(X_noisy, dtype=[np.float32, np.float64], input_name="X_noisy")
+            check_float32_range(X_noisy, "X_noisy")
             if X_noisy.shape != X.shape:
                 raise InputError(
                     f"X_noisy must have the same shape as X; got {X_noisy.shape} and "
                     f"{X.shape}. Pass one noisy row for each clean row."
                 )
         return X, X_noisy
+
+    def _validate_X(self, X, *, reset=False):
+        """scikit-learn's checks of ``X`` (and of its width when fitted), and float32's range."""
+        X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
+        check_float32_range(X)
+        return X
 
     def _initialize(self, X):
         """Resolve the parameters into fitted state and build a fresh network."""
@@ -238,6 +260,15 @@ class BaseAutoencoder(
         return loss, output_activation
 
     def _build_module(self):
+        check_network_fits_in_memory(
+            type(self)._parameter_count(**self._architecture),
+            ", ".join(
+                f"{name}={value!r}"
+                for name, value in self._architecture.items()
+                if name != "n_features" and not isinstance(value, str)
+            )
+            + f" for {self._architecture['n_features']} features",
+        )
         # Built inside fork_rng so that seeding the weights leaves the user's global
         # torch RNG untouched.
         with torch.random.fork_rng(devices=[]):
@@ -346,7 +377,7 @@ class BaseAutoencoder(
             The codes, in the dtype of ``X`` (float32 or float64).
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        X = self._validate_X(X)
         return self._run_in_batches(self.module_.encode, X, self._architecture["latent_dim"])
 
     def inverse_transform(self, X):
@@ -364,6 +395,7 @@ class BaseAutoencoder(
         """
         check_is_fitted(self)
         codes = check_array(X, dtype=[np.float32, np.float64])
+        check_float32_range(codes, "the codes")
         latent_dim = self._architecture["latent_dim"]
         if codes.shape[1] != latent_dim:
             raise InputError(
@@ -386,7 +418,7 @@ class BaseAutoencoder(
             The reconstruction, in the dtype of ``X``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        X = self._validate_X(X)
         return self._run_in_batches(self.module_, X, self.n_features_in_)
 
     def score(self, X, y=None):
@@ -410,7 +442,7 @@ class BaseAutoencoder(
             ``-mean((predict(X) - X) ** 2)``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        X = self._validate_X(X)
         reconstruction = self._run_in_batches(self.module_, X, self.n_features_in_)
         return -float(np.mean((reconstruction - X) ** 2))
 

@@ -26,6 +26,10 @@ __all__ = [
 ]
 
 
+# A finite number: NaN or infinity as a fill value would poison the training loss.
+_FINITE = Interval(Real, None, None, closed="neither")
+
+
 class BaseCorruption(BaseEstimator):
     """Base class for corruption strategies; subclass it to write your own.
 
@@ -244,8 +248,8 @@ class SaltAndPepperNoise(BaseCorruption):
     _parameter_constraints: dict = {
         "amount": [Interval(Real, 0, 1, closed="both")],
         "salt_ratio": [Interval(Real, 0, 1, closed="both")],
-        "low": [Real],
-        "high": [Real],
+        "low": [_FINITE],
+        "high": [_FINITE],
     }
 
     def __init__(self, amount=0.1, *, salt_ratio=0.5, low=0.0, high=1.0):
@@ -253,6 +257,18 @@ class SaltAndPepperNoise(BaseCorruption):
         self.salt_ratio = salt_ratio
         self.low = low
         self.high = high
+
+    def validate(self):
+        """Check the parameters; raise ``ValueError`` naming the bad one.
+
+        Returns
+        -------
+        self : SaltAndPepperNoise
+            The corruption, unchanged.
+        """
+        super().validate()
+        _check_range("(low, high)", (self.low, self.high))
+        return self
 
     def corrupt_tensor(self, X, generator):
         """Return ``X`` with a fraction of its values set to ``low`` or ``high``.
@@ -298,7 +314,7 @@ class MaskingNoise(BaseCorruption):
 
     _parameter_constraints: dict = {
         "fraction": [Interval(Real, 0, 1, closed="both")],
-        "value": [Real],
+        "value": [_FINITE],
     }
 
     def __init__(self, fraction=0.25, *, value=0.0):

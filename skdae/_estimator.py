@@ -9,7 +9,12 @@ import warnings
 
 from skdae._base import BaseAutoencoder
 from skdae._corruption import CORRUPTION_ALIASES, BaseCorruption
-from skdae._network import ACTIVATIONS, OUTPUT_ACTIVATIONS, build_autoencoder
+from skdae._network import (
+    ACTIVATIONS,
+    OUTPUT_ACTIVATIONS,
+    build_autoencoder,
+    dense_parameter_count,
+)
 from skdae._precision import MATMUL_PRECISIONS
 from skdae._schedule import LEARNING_RATE_SCHEDULES
 from skdae._training import LOSSES, OPTIMIZERS
@@ -307,6 +312,9 @@ or None, default='gaussian'
         "matmul_precision": "float32",
     }
     _network_builder = staticmethod(build_autoencoder)
+    _parameter_count = staticmethod(dense_parameter_count)
+    # Integer parameters that a bool would silently satisfy.
+    _count_parameters = ("latent_dim", "batch_size", "max_iter", "n_iter_no_change")
 
     def _make_architecture(self, n_features, *, warn):
         """The sizes the network is built from, for data of ``n_features`` columns."""

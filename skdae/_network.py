@@ -189,6 +189,14 @@ def _activation_name(layer):
     return type(layer).__name__
 
 
+def dense_parameter_count(n_features, hidden_layer_sizes, latent_dim, **_):
+    """Parameters of the network :func:`build_autoencoder` makes, counted before building."""
+    sizes = [n_features, *hidden_layer_sizes, latent_dim]
+    encoder = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
+    decoder = sum((n_out + 1) * n_in for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
+    return encoder + decoder
+
+
 def count_parameters(module):
     return sum(p.numel() for p in module.parameters())
 

@@ -4,6 +4,7 @@ scikit-learn's parameter-validation helpers live in private modules; keeping eve
 import here means an upgrade that moves them breaks one file, not the package.
 """
 
+import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,6 +20,9 @@ __all__ = [
     "Real",
     "StrOptions",
     "check_bce_target",
+    "check_counts_are_not_bools",
+    "check_float32_range",
+    "check_network_fits_in_memory",
     "check_hidden_layer_sizes",
     "fit_context",
 ]
@@ -53,4 +57,53 @@ def check_bce_target(X):
         raise InputError(
             f"loss='bce' needs the clean X in [0, 1]; got values in [{low:.3g}, {high:.3g}]. "
             "Scale X (e.g. with sklearn.preprocessing.MinMaxScaler) or pass loss='mse'."
+        )
+
+
+def check_counts_are_not_bools(estimator, names):
+    """Refuse ``True``/``False`` for integer parameters such as ``latent_dim``.
+
+    scikit-learn's ``Interval(Integral, ...)`` accepts bools (``True`` is the int 1), which
+    would build a network with a one-unit layer: almost always a mistake.
+    """
+    for name in names:
+        value = getattr(estimator, name)
+        if isinstance(value, (bool, np.bool_)):
+            raise InputError(f"{name}={value!r} is a bool; {name} takes a positive integer.")
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_float32_range(X, name="X"):
+    """The network computes in float32: refuse values beyond its range, which would
+    turn into infinities (NaN outputs, a diverging fit) instead of an error."""
+    if X.size and X.dtype.itemsize > 4:
+        largest = float(np.max(np.abs(X)))
+        if largest > _FLOAT32_MAX:
+            raise InputError(
+                f"{name} holds values up to {largest:.3g} in magnitude, beyond float32's range "
+                f"({_FLOAT32_MAX:.3g}), in which the network computes. Scale {name} (e.g. with "
+                "sklearn.preprocessing.StandardScaler) first."
+            )
+
+
+def check_network_fits_in_memory(n_parameters, described):
+    """Refuse a network whose training state cannot fit in this machine's memory.
+
+    Training keeps about six float32 copies of the weights (weights, gradients, Adam's
+    two moments, the epoch checkpoint and the rollback snapshot). Refusing before
+    anything is allocated gives a clear error instead of an allocator failure or the
+    out-of-memory killer.
+    """
+    needed = 6 * 4 * n_parameters
+    try:
+        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system
+        available = None
+    if available is not None and needed > available:
+        raise InputError(
+            f"{described} make a network of {n_parameters:,} parameters, which needs about "
+            f"{needed / 2**30:,.1f} GiB to train; this machine has {available / 2**30:,.1f} "
+            "GiB. Pass smaller layer sizes."
         )

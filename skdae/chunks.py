@@ -32,7 +32,7 @@ def iter_chunks(source, chunk_size=10_000, *, dtype=np.float32):
         Rows per chunk. Memory use is about ``chunk_size * n_features * 4`` bytes.
 
     dtype : numpy dtype, default=np.float32
-        dtype of the chunks; float32 is what the network computes in.
+        The dtype of the chunks; float32 is what the network computes in.
 
     Yields
     ------

@@ -8,7 +8,6 @@ corrupt file, data of the wrong width, a parameter out of range: skdae's own
 
 import argparse
 import json
-import os
 import sys
 import warnings
 from pathlib import Path
@@ -50,8 +49,6 @@ def main(argv=None):
     """Run the command line; return the exit code."""
     parser = _build_parser()
     args = parser.parse_args(argv)
-    # A program, not a library: its figures go to files, so no window is ever opened.
-    os.environ.setdefault("MPLBACKEND", "Agg")
     try:
         with warnings.catch_warnings():
             # A person reads these on stderr, however the interpreter's filters are set.

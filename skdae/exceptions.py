@@ -135,6 +135,14 @@ class FitInterrupted(KeyboardInterrupt):
     ``model_kept`` is True; otherwise it is exactly as it was before the call
     (``model_kept`` False). The message says which. It subclasses
     ``KeyboardInterrupt``, so the interrupt still stops the program unless caught.
+
+    Parameters
+    ----------
+    message : str
+        What happened and what the estimator kept.
+
+    model_kept : bool
+        True when the estimator keeps the epochs that the call completed.
     """
 
     def __init__(self, message, *, model_kept):

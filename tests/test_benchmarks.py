@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
+# benchmarks/ is on the import path through pytest's `pythonpath` (pyproject.toml).
+from _protocol import add_noise, median_epoch_seconds, mse, psnr, time_to_target
 
-from _protocol import add_noise, median_epoch_seconds, mse, psnr, time_to_target  # noqa: E402
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def test_psnr_and_mse():
@@ -41,6 +41,7 @@ def test_time_to_target_counts_training_seconds_until_reached():
     assert time_to_target(seconds, psnrs, 25.0) is None
 
 
+@pytest.mark.e2e
 def test_quick_mode_runs_end_to_end_on_the_bundled_sample(tmp_path):
     env = {k: v for k, v in __import__("os").environ.items() if k != "SKDAE_DATA"}
     env["SKDAE_DATA"] = str(tmp_path / "no-data-here")

@@ -17,10 +17,19 @@ def _network(hidden, activation, latent_activation, output_activation, seed=0):
     return build_autoencoder(7, hidden, 3, activation, output_activation, latent_activation)
 
 
-def _batch(n, seed):
+def _batch(n, seed, device="cpu"):
     generator = torch.Generator().manual_seed(seed)
     inputs = torch.rand((n, 7), generator=generator)
-    return inputs, torch.rand((n, 7), generator=generator)
+    return inputs.to(device), torch.rand((n, 7), generator=generator).to(device)
+
+
+DEVICES = [
+    "cpu",
+    pytest.param(
+        "cuda",
+        marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"),
+    ),
+]
 
 
 def _autograd_reference(module, loss, inputs, target):
@@ -40,15 +49,16 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("hidden, activation, latent, output, loss", CASES)
-def test_loss_and_gradients_match_autograd(hidden, activation, latent, output, loss):
-    module = _network(hidden, activation, latent, output)
+def test_loss_and_gradients_match_autograd(hidden, activation, latent, output, loss, device):
+    module = _network(hidden, activation, latent, output).to(device)
     step = DenseStep.build(module, loss)
     assert step is not None
     # Two batch sizes (a full and a last, partial batch), each checked after the other:
     # gradients are overwritten, never accumulated, and buffers are per batch size.
     for n, seed in ((16, 1), (5, 2), (16, 3)):
-        inputs, target = _batch(n, seed)
+        inputs, target = _batch(n, seed, device)
         inputs_before = inputs.clone()
         expected_loss, expected_grads = _autograd_reference(module, loss, inputs, target)
         got_loss = step(inputs, target)

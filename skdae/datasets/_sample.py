@@ -1,8 +1,9 @@
 """The MNIST sample shipped inside the package, for offline examples, tests and CI.
 
-The file ``data/mnist_sample.npz`` is made by ``python -m skdae.datasets._make_sample``;
-``data/PROVENANCE.md`` records how. It holds uint8 pixels, uint8 labels, the
-rows' indices in the official files and the seed used to draw them.
+The file ``data/mnist_sample.npz`` is made by ``benchmarks/make_mnist_sample.py`` (in
+the repository, not the package); ``data/PROVENANCE.md`` records how. It holds uint8
+pixels, uint8 labels, the rows' indices in the official files and the seed used to
+draw them.
 """
 
 from importlib import resources

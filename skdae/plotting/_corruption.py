@@ -1,3 +1,5 @@
+"""CorruptionDisplay: clean images beside several corruptions of them (and their denoising)."""
+
 import numpy as np
 
 from skdae.plotting._base import axes_grid, import_pyplot, infer_image_shape, show_image

@@ -1,3 +1,5 @@
+"""LatentSpaceDisplay: the codes of a fitted autoencoder in two dimensions."""
+
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.utils.validation import check_is_fitted

@@ -1,3 +1,5 @@
+"""LossCurveDisplay: training and validation loss per epoch."""
+
 from sklearn.utils.validation import check_is_fitted
 
 from skdae.plotting._base import import_pyplot

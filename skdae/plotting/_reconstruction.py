@@ -1,3 +1,5 @@
+"""ReconstructionDisplay: original, noisy and denoised images, row above row."""
+
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 

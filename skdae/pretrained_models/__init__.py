@@ -1,0 +1,1 @@
+"""Package data: the pretrained model files that ``skdae.pretrained`` loads by name."""

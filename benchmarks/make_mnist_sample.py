@@ -2,9 +2,10 @@
 
 Usage (DIR is the data home: the folder that contains ``mnist/``)::
 
-    python -m skdae.datasets._make_sample --data-home DIR
+    python benchmarks/make_mnist_sample.py --data-home DIR
 
-Maintainers run this once; the package only reads its output. The draw is
+Maintainers run this once, from a clone of the repository; the package only reads its
+output (it is not part of the installed package). The draw is
 stratified: each class gets a share of the sample proportional to its share of
 the official file (largest-remainder rounding), and rows are drawn without
 replacement with one seeded ``numpy.random.Generator`` (training part first).
@@ -25,8 +26,8 @@ from skdae.datasets._base import atomic_write
 from skdae.datasets._mnist import MNIST_MD5, load_mnist
 from skdae.datasets._sample import SAMPLE_FILE, SAMPLE_N_TEST, SAMPLE_N_TRAIN
 
-DATA_DIR = Path(__file__).parent / "data"
-COMMAND = "python -m skdae.datasets._make_sample --data-home DIR"
+DATA_DIR = Path(__file__).resolve().parents[1] / "skdae" / "datasets" / "data"
+COMMAND = "python benchmarks/make_mnist_sample.py --data-home DIR"
 # A fixed timestamp makes the .npz byte-identical from one run to the next.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -110,7 +111,8 @@ with the command
 
     {COMMAND}
 
-where `DIR/mnist/` holds those files. The script is `skdae/datasets/_make_sample.py`.
+where `DIR/mnist/` holds those files. The script is `benchmarks/make_mnist_sample.py` in the
+repository.
 
 - Training part: {len(arrays["y_train"])} rows of the 60,000 official training images; test part:
   {len(arrays["y_test"])} rows of the 10,000 official test images. Train and test stay separate.
@@ -148,7 +150,7 @@ file byte for byte.
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m skdae.datasets._make_sample", description=__doc__.splitlines()[0]
+        prog="python benchmarks/make_mnist_sample.py", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--data-home", required=True, help="folder that contains mnist/")
     parser.add_argument("--out-dir", type=Path, default=DATA_DIR, help="default: %(default)s")

@@ -1,0 +1,74 @@
+"""skdae._io: the command line's data files (.npy, .csv, .png, IDX)."""
+
+import numpy as np
+import pytest
+
+from skdae._io import data_format, read_array, write_array
+from skdae.datasets import write_idx
+from skdae.exceptions import DataFileError
+
+
+@pytest.mark.parametrize(
+    "name, fmt",
+    [
+        ("x.npy", "npy"),
+        ("X.CSV", "csv"),
+        ("digit.png", "png"),
+        ("t10k-images-idx3-ubyte.gz", "idx"),
+        ("data.idx3", "idx"),
+    ],
+)
+def test_the_format_comes_from_the_name(name, fmt):
+    assert data_format(name) == fmt
+
+
+def test_an_unknown_format_says_which_ones_exist():
+    with pytest.raises(DataFileError, match=r"\.npy, \.csv, \.png"):
+        data_format("data.parquet")
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".csv"])
+def test_rows_round_trip(tmp_path, suffix):
+    X = np.random.RandomState(0).rand(4, 6)
+    write_array(tmp_path / f"x{suffix}", X)
+    back, image_shape = read_array(tmp_path / f"x{suffix}")
+    np.testing.assert_allclose(back, X, rtol=1e-5)
+    assert image_shape is None
+
+
+def test_8_bit_images_are_scaled_and_flattened_keeping_their_shape(tmp_path):
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4) * 10
+    write_idx(tmp_path / "images-idx3-ubyte", images)
+    X, image_shape = read_array(tmp_path / "images-idx3-ubyte")
+    assert X.shape == (2, 12) and image_shape == (3, 4)
+    np.testing.assert_allclose(X, images.reshape(2, 12) / 255, rtol=1e-6)
+
+
+def test_a_png_round_trips(tmp_path):
+    pytest.importorskip("PIL")
+    X = np.linspace(0, 1, 12).reshape(1, 12)
+    write_array(tmp_path / "d.png", X, image_shape=(3, 4))
+    back, image_shape = read_array(tmp_path / "d.png")
+    assert image_shape == (3, 4)
+    np.testing.assert_allclose(back, X, atol=1 / 255)
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda p: None, "does not exist"),
+        (lambda p: np.save(p, np.array([[1.0, np.nan]])), "NaN or infinite"),
+        (lambda p: np.save(p, np.array([["a", "b"]])), "needs numbers"),
+        (lambda p: p.write_bytes(b"not a numpy file"), "Could not read"),
+    ],
+)
+def test_unreadable_files_are_refused_with_the_reason(tmp_path, make, match):
+    path = tmp_path / "x.npy"
+    make(path)
+    with pytest.raises(DataFileError, match=match):
+        read_array(path)
+
+
+def test_writing_into_a_missing_folder_is_refused(tmp_path):
+    with pytest.raises(DataFileError, match="does not exist"):
+        write_array(tmp_path / "missing" / "x.npy", np.zeros((1, 2)))
