@@ -31,9 +31,20 @@ def atomic_write(path, *, validate=None):
             os.fsync(stream.fileno())
         if validate is not None:
             validate(tmp)
-        # mkstemp creates the file owner-only (0600); data files are not secrets.
-        os.chmod(tmp, 0o644)
+        # mkstemp creates the file owner-only (0600): a replaced file keeps its own
+        # permissions (a private 0600 model stays private), a new one gets the usual
+        # 0666 less the umask.
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _mode_for(path):
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

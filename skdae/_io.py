@@ -52,14 +52,16 @@ def read_array(path):
         raise
     except (OSError, ValueError) as exc:
         raise DataFileError(f"Could not read {path} as {fmt}: {exc}") from exc
+    if X.ndim == 0:
+        raise DataFileError(f"{path} holds a single value; skdae needs rows of samples.")
+    if np.iscomplexobj(X) or not np.issubdtype(X.dtype, np.number):
+        raise DataFileError(f"{path} holds {X.dtype} values; skdae needs real numbers.")
     if X.dtype == np.uint8:
         X = X.astype(np.float32) / 255  # 8-bit images, as MNIST stores them
     if X.ndim == 1:
         X = X[np.newaxis, :]
     if X.ndim > 2:
         X = X.reshape(len(X), -1)
-    if not np.issubdtype(X.dtype, np.number):
-        raise DataFileError(f"{path} holds {X.dtype} values; skdae needs numbers.")
     if not np.isfinite(X).all():
         raise DataFileError(
             f"{path} holds NaN or infinite values; replace them (e.g. with "
@@ -69,14 +71,22 @@ def read_array(path):
 
 
 def write_array(path, X, *, image_shape=None):
-    """Write the 2-D array ``X`` to ``path`` in the format its name says."""
+    """Write the 2-D array ``X`` to ``path`` in the format its name says.
+
+    With ``image_shape``, a .npy holds ``(n_samples, *image_shape)``, as images came in.
+    """
     path = Path(path)
     fmt = data_format(path)
     if not path.parent.is_dir():
         raise DataFileError(f"Cannot write {path}: the folder {path.parent} does not exist.")
+    if path.is_dir():
+        raise DataFileError(f"Cannot write {path}: it is a folder. Name a file in it.")
     X = np.asarray(X)
     with atomic_write(path) as stream:
         if fmt == "npy":
+            # Images come back in the shape they came in, (n, height, width).
+            if image_shape is not None and X.ndim == 2:
+                X = X.reshape(len(X), *image_shape)
             np.save(stream, X, allow_pickle=False)
         elif fmt == "csv":
             np.savetxt(stream, X, delimiter=",", fmt="%.6g")

@@ -5,7 +5,9 @@ attributes, versions, the SHA-256 of the weights) and ``weights.pt`` (the networ
 the optimizer's tensors, written by ``torch.save`` and read back with
 ``weights_only=True``). Loading it never executes code from the file: the JSON is
 data, the corruption is rebuilt from a fixed table of skdae classes, and torch's
-weights-only unpickler accepts tensors and plain containers only.
+weights-only unpickler accepts tensors and plain containers only. What is saved is the
+estimator's declared fitted state (``skdae._fitted_state``), split by kind: tensors
+into the weights member, everything else into the JSON.
 """
 
 import hashlib
@@ -28,6 +30,7 @@ from skdae._corruption import (
     SaltAndPepperNoise,
 )
 from skdae._files import atomic_write
+from skdae._fitted_state import CORRUPTION, MODULE, OPTIMIZER
 from skdae._version import __version__
 from skdae.exceptions import InconsistentVersionWarning, InputError, ModelFileError
 
@@ -36,6 +39,8 @@ FORMAT_VERSION = 1
 CONFIG_MEMBER = "skdae-model.json"
 WEIGHTS_MEMBER = "weights.pt"
 
+# Where the tensors of each kind of fitted value go in the weights member.
+_TENSOR_MEMBERS = {MODULE: "module", OPTIMIZER: "optimizer"}
 # Only these classes can come out of a file: a name is looked up, never imported.
 _CORRUPTIONS = {
     cls.__name__: cls
@@ -73,17 +78,24 @@ def save_model(estimator, path, *, include_optimizer=True):
     optimizer.
     """
     fitted = estimator._get_fitted_state()
-    tensors = {"module": fitted.pop("module_")}
-    optimizer = fitted.pop("_optimizer")
-    if include_optimizer and optimizer is not None:
-        tensors["optimizer"] = optimizer
-    fitted["corruption_"] = corruption_to_json(fitted["corruption_"])
+    tensors, fitted_json = {}, {}
+    for field in estimator._fitted_fields:
+        if field.name not in fitted:  # an optional attribute the model does not have
+            continue
+        value = fitted[field.name]
+        if field.kind in _TENSOR_MEMBERS:
+            if value is not None and (include_optimizer or field.kind != OPTIMIZER):
+                tensors[_TENSOR_MEMBERS[field.kind]] = value
+        elif field.kind == CORRUPTION:
+            fitted_json[field.name] = corruption_to_json(value)
+        else:
+            fitted_json[field.name] = _plain(value)
     config = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "versions": library_versions(),
         "params": _params_to_json(estimator),
-        "fitted": _plain(fitted),
+        "fitted": fitted_json,
     }
     buffer = io.BytesIO()
     torch.save(tensors, buffer)
@@ -119,20 +131,30 @@ def load_model(estimator_class, path):
         tensors = torch.load(io.BytesIO(weights), map_location="cpu", weights_only=True)
         params = {**estimator_class._parameters_of_old_models, **config["params"]}
         estimator = estimator_class(**_params_from_json(params))
-        fitted = dict(config["fitted"])
-        fitted["_architecture"] = {
-            name: tuple(value) if isinstance(value, list) else value
-            for name, value in fitted["_architecture"].items()
-        }
-        fitted["corruption_"] = corruption_from_json(fitted["corruption_"])
-        fitted["module_"] = tensors["module"]
-        fitted["_optimizer"] = tensors.get("optimizer")
+        fitted = _fitted_from_file(estimator_class._fitted_fields, config["fitted"], tensors)
         estimator._set_fitted_state(fitted)
     except ModelFileError:
         raise
     except Exception as exc:  # a well-formed archive whose content does not fit
         raise ModelFileError(f"{path} holds an skdae model that cannot be restored: {exc}") from exc
     return estimator
+
+
+def _fitted_from_file(fields, fitted_json, tensors):
+    """The fitted state that :func:`save_model` split into the JSON and the tensors."""
+    fitted = {}
+    for field in fields:
+        if field.kind in _TENSOR_MEMBERS:
+            if _TENSOR_MEMBERS[field.kind] in tensors:
+                fitted[field.name] = tensors[_TENSOR_MEMBERS[field.kind]]
+        elif field.name in fitted_json:
+            value = fitted_json[field.name]
+            if field.kind == CORRUPTION:
+                value = corruption_from_json(value)
+            elif isinstance(value, dict):  # JSON made the architecture's tuples lists
+                value = {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
+            fitted[field.name] = value
+    return fitted
 
 
 def _read_archive(path):

@@ -258,8 +258,6 @@ class TrainingSettings:
     precision: str
     learning_rate: Callable[[float], float]
     schedule_origin: int = 0
-    patience: int | None = None  # early stopping's n_iter_no_change; None: no early stopping
-    tol: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -245,6 +245,11 @@ def build_estimator(args, training_noise):
 
 
 def _train(args):
+    if Path(args.output).exists() and not Path(args.output).is_dir():
+        raise DataFileError(
+            f"--output {args.output} is a file; skdae train writes a folder of results. "
+            "Name a folder (it is created if missing)."
+        )
     log = (lambda *a: None) if args.quiet else print
     dataset = load_job_data(args.data, data_home=args.data_home, random_state=args.seed)
     estimator = build_estimator(args, make_job_noise(args.noise, dataset["X_train"]))
@@ -265,6 +270,11 @@ def _train(args):
 
 def _denoise(args):
     data_format(args.output)  # an unknown output format fails before any work is done
+    if Path(args.output).resolve() == Path(args.input).resolve():
+        raise DataFileError(
+            f"the output {args.output} is the input file; name another file, so that the "
+            "noisy data are kept."
+        )
     model = load_model(args.model)
     X, image_shape = read_array(args.input)
     X_denoised = _predict(model, X, args.input)
@@ -274,6 +284,8 @@ def _denoise(args):
 
 
 def _evaluate(args):
+    if args.output:  # before any work
+        _check_writable(Path(args.output))
     model = load_model(args.model)
     dataset = load_job_data(args.data, data_home=args.data_home, random_state=args.seed)
     X_test = dataset["X_test"]
@@ -309,6 +321,15 @@ def load_model(path):
     if not isinstance(model, DenoisingAutoencoder) or not hasattr(model, "module_"):
         raise ModelFileError(f"{path} does not hold a fitted DenoisingAutoencoder.")
     return model
+
+
+def _check_writable(path):
+    if path.is_dir():
+        raise DataFileError(f"cannot write {path}: it is a folder. Name a file in it.")
+    if not path.parent.is_dir():
+        raise DataFileError(
+            f"cannot write {path}: the folder {path.parent} does not exist; create it first."
+        )
 
 
 def _check_width(model, X, source):

@@ -288,6 +288,13 @@ def test_train_refuses_a_matmul_precision_the_device_cannot_take(tmp_path, capsy
         (["denoise", "{model}", "{tmp}/narrow.npy", "{tmp}/o.txt"], "Cannot tell the format"),
         (["train", "--noise", "blur:1", "--data-home", "{tmp}"], "Unknown noise 'blur'"),
         (["train", "--noise", "gaussian:-1", "--data-home", "{tmp}"], "'std' parameter"),
+        (["denoise", "{model}", "{tmp}/scalar.npy", "{tmp}/o.npy"], "holds a single value"),
+        (["denoise", "{model}", "{tmp}/complex.npy", "{tmp}/o.npy"], "complex128 values"),
+        (["denoise", "{model}", "{tmp}/nan.npy", "{tmp}/o.npy"], "NaN or infinite"),
+        (["denoise", "{model}", "{tmp}/wide.npy", "{tmp}/folder.npy"], "it is a folder"),
+        (["denoise", "{model}", "{tmp}/wide.npy", "{tmp}/wide.npy"], "is the input file"),
+        (["train", "--data-home", "{tmp}", "-o", "{tmp}/wide.npy"], "is a file"),
+        (["evaluate", "{model}", "-o", "{tmp}/missing/m.json"], "does not exist; create it"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(trained, tmp_path, capsys, args, message):
@@ -297,9 +304,39 @@ def test_bad_input_exits_2_with_a_message(trained, tmp_path, capsys, args, messa
 
     joblib.dump(np.zeros(3), tmp_path / "array.joblib")
     np.save(tmp_path / "narrow.npy", np.zeros((2, 10)))
+    np.save(tmp_path / "scalar.npy", np.float64(3.0))
+    np.save(tmp_path / "complex.npy", np.ones((2, 784), dtype=complex))
+    np.save(tmp_path / "nan.npy", np.full((2, 784), np.nan))
+    np.save(tmp_path / "wide.npy", np.zeros((2, 784)))
+    (tmp_path / "folder.npy").mkdir()
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
     filled = [a.format(tmp=tmp_path, model=trained / "model.skdae") for a in args]
     assert main([*filled, "--quiet"] if filled[0] == "train" else filled) == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err
+    # One clear line, not a traceback nor a dump of the data; nothing the user had is lost.
+    assert "Traceback" not in err and len(err) < 600
+    assert before == {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+
+
+def test_denoise_gives_images_back_in_their_shape(trained, tmp_path):
+    np.save(tmp_path / "images.npy", np.random.RandomState(0).rand(3, 28, 28))
+    args = ["denoise", str(trained / "model.skdae"), str(tmp_path / "images.npy")]
+    assert main([*args, str(tmp_path / "out.npy")]) == 0
+    assert np.load(tmp_path / "out.npy").shape == (3, 28, 28)
+
+
+def test_saving_over_a_private_file_keeps_it_private(trained, tmp_path):
+    import os
+
+    target = tmp_path / "out.npy"
+    target.write_bytes(b"old")
+    os.chmod(target, 0o600)
+    np.save(tmp_path / "in.npy", np.zeros((2, 784)))
+    assert (
+        main(["denoise", str(trained / "model.skdae"), str(tmp_path / "in.npy"), str(target)]) == 0
+    )
+    assert target.stat().st_mode & 0o777 == 0o600
 
 
 def test_divergence_exits_1(tmp_path, capsys):

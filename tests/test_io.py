@@ -58,7 +58,7 @@ def test_a_png_round_trips(tmp_path):
     [
         (lambda p: None, "does not exist"),
         (lambda p: np.save(p, np.array([[1.0, np.nan]])), "NaN or infinite"),
-        (lambda p: np.save(p, np.array([["a", "b"]])), "needs numbers"),
+        (lambda p: np.save(p, np.array([["a", "b"]])), "needs real numbers"),
         (lambda p: p.write_bytes(b"not a numpy file"), "Could not read"),
     ],
 )
