@@ -180,9 +180,9 @@ class EarlyStopping:
         else:
             self.epochs_without_improvement = 0
         if loss < self.best_loss:
-            self.best_loss = loss
-            self.best_epoch = epoch
-            self.best_state = copy_state(module)
+            # The copy first: an interrupt during it leaves the previous best intact.
+            state = copy_state(module)
+            self.best_loss, self.best_epoch, self.best_state = loss, epoch, state
         return self.epochs_without_improvement >= self.patience
 
 
@@ -220,8 +220,13 @@ class ProgressPrinter:
             stream.write("\r" + " " * 40 + "\r")
         stream.flush()
 
-    def end_epoch(self, epoch, loss, validation_loss=None, note=""):
-        seconds = time.perf_counter() - self._epoch_started
+    def epoch_seconds(self):
+        """Seconds since :meth:`start_epoch`."""
+        return time.perf_counter() - self._epoch_started
+
+    def end_epoch(self, epoch, loss, validation_loss=None, note="", seconds=None):
+        """Print the epoch's line (when verbose); return its seconds (measured if None)."""
+        seconds = self.epoch_seconds() if seconds is None else seconds
         if self.verbose < 1:
             return seconds
         line = f"epoch {epoch:>{self._width}}/{self.total_epochs}  loss {loss:.6f}"
@@ -338,19 +343,24 @@ def fit_loop(module, optimizer, data, settings, *, first_epoch, n_epochs, progre
         progress.start_epoch()
         try:
             loss = _train_epoch(module, optimizer, data, settings, epoch, on_batch, device)
+            validation_loss = None
+            if data.validation is not None:
+                validation_loss = evaluation_loss(
+                    module, settings.loss, *data.validation, settings.batch_size
+                )
+            _check_finite(epoch, loss, validation_loss)
+            seconds = progress.epoch_seconds()
         except KeyboardInterrupt:
             load_state(module, checkpoint[0])
             optimizer.load_state_dict(checkpoint[1])
             raise _EpochInterrupted(epoch) from None
-        validation_loss = None
-        if data.validation is not None:
-            validation_loss = evaluation_loss(
-                module, settings.loss, *data.validation, settings.batch_size
-            )
-        _check_finite(epoch, loss, validation_loss)
-        seconds = progress.end_epoch(epoch, loss, validation_loss)
-        yield EpochResult(epoch, loss, validation_loss, seconds)
-        if stopper is not None and stopper.update(validation_loss, module, epoch):
+        yield EpochResult(epoch, loss, validation_loss, seconds)  # recorded: the epoch is done
+        try:
+            progress.end_epoch(epoch, loss, validation_loss, seconds=seconds)
+            stop = stopper is not None and stopper.update(validation_loss, module, epoch)
+        except KeyboardInterrupt:
+            raise _EpochInterrupted(epoch + 1) from None  # nothing of epoch + 1 ran yet
+        if stop:
             progress.note(
                 f"Validation loss did not improve by more than tol={stopper.tol} for "
                 f"{stopper.patience} epochs; stopping and restoring epoch {stopper.best_epoch}."

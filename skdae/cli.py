@@ -35,7 +35,11 @@ from skdae.exceptions import (
 )
 from skdae.presets import PRESETS, make_preset
 
-MODEL_HELP = "a model.skdae written by 'skdae train' (or a model saved with joblib)"
+MODEL_HELP = "a model.skdae written by 'skdae train' (a .joblib pickle only with --trust-pickle)"
+TRUST_PICKLE_HELP = (
+    "allow MODEL to be a joblib pickle. Loading a pickle runs whatever code it holds: pass "
+    "this only for a file you made yourself or trust. The .skdae format never runs code."
+)
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 _SKDAE_WARNINGS = (
     SampleDataWarning,
@@ -167,6 +171,7 @@ def _build_parser():
         "the output format follows OUTPUT's extension.",
     )
     denoise.add_argument("model", help=MODEL_HELP)
+    denoise.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
     denoise.add_argument("input", help="noisy data")
     denoise.add_argument("output", help="where to write the denoised data")
     denoise.set_defaults(handler=_denoise)
@@ -178,6 +183,7 @@ def _build_parser():
         "print MSE and PSNR as JSON.",
     )
     evaluate.add_argument("model", help=MODEL_HELP)
+    evaluate.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
     _add_data_arguments(evaluate)
     evaluate.add_argument(
         "--noise", default="gaussian:0.4", help=f"{NOISE_SPEC_HELP}; default %(default)s"
@@ -190,6 +196,7 @@ def _build_parser():
 
     summary = commands.add_parser("summary", help="print a model's layers and parameter counts")
     summary.add_argument("model", help=MODEL_HELP)
+    summary.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
     summary.set_defaults(handler=_summary)
     return parser
 
@@ -275,7 +282,7 @@ def _denoise(args):
             f"the output {args.output} is the input file; name another file, so that the "
             "noisy data are kept."
         )
-    model = load_model(args.model)
+    model = load_model(args.model, trust_pickle=args.trust_pickle)
     X, image_shape = read_array(args.input)
     X_denoised = _predict(model, X, args.input)
     write_array(args.output, X_denoised, image_shape=image_shape)
@@ -286,7 +293,7 @@ def _denoise(args):
 def _evaluate(args):
     if args.output:  # before any work
         _check_writable(Path(args.output))
-    model = load_model(args.model)
+    model = load_model(args.model, trust_pickle=args.trust_pickle)
     dataset = load_job_data(args.data, data_home=args.data_home, random_state=args.seed)
     X_test = dataset["X_test"]
     _check_width(model, X_test, args.data)
@@ -300,18 +307,27 @@ def _evaluate(args):
 
 
 def _summary(args):
-    print(load_model(args.model).summary())
+    print(load_model(args.model, trust_pickle=args.trust_pickle).summary())
     return EXIT_OK
 
 
-def load_model(path):
-    """Load a fitted DenoisingAutoencoder, or raise an SkdaeError saying what is wrong."""
+def load_model(path, *, trust_pickle=False):
+    """Load a fitted DenoisingAutoencoder, or raise an SkdaeError saying what is wrong.
+
+    A .joblib file is a pickle, which runs code when loaded: it is opened only with
+    ``trust_pickle`` (the ``--trust-pickle`` flag), never silently.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist; train one with 'skdae train'.")
-    if path.suffix != ".joblib":
+    if path.suffix not in (".joblib", ".pkl", ".pickle"):
         return DenoisingAutoencoder.load(path)
-    # A pickle runs code when loaded: only for files the user made or trusts.
+    if not trust_pickle:
+        raise ModelFileError(
+            f"{path} is a pickle, and loading a pickle runs the code it holds. Pass "
+            "--trust-pickle if you made this file or trust its source; to share models, "
+            "use the .skdae format (DenoisingAutoencoder.save), which never runs code."
+        )
     try:
         model = joblib.load(path)
     except Exception as exc:  # joblib/pickle raise many types for a damaged file

@@ -83,7 +83,7 @@ def test_a_joblib_model_is_accepted_too(trained, tmp_path, capsys):
     from skdae import DenoisingAutoencoder
 
     joblib.dump(DenoisingAutoencoder.load(trained / "model.skdae"), tmp_path / "m.joblib")
-    assert main(["summary", str(tmp_path / "m.joblib")]) == 0
+    assert main(["summary", str(tmp_path / "m.joblib"), "--trust-pickle"]) == 0
     assert "DENSE 784 -> 32 [ReLU]" in capsys.readouterr().out
 
 
@@ -281,8 +281,11 @@ def test_train_refuses_a_matmul_precision_the_device_cannot_take(tmp_path, capsy
     [
         (["summary", "{tmp}/missing.skdae"], "does not exist; train one with 'skdae train'"),
         (["summary", "{tmp}/garbage.skdae"], "not a readable skdae model file"),
-        (["summary", "{tmp}/garbage.joblib"], "could not read"),
-        (["summary", "{tmp}/array.joblib"], "does not hold a fitted DenoisingAutoencoder"),
+        (["summary", "{tmp}/garbage.joblib", "--trust-pickle"], "could not read"),
+        (
+            ["summary", "{tmp}/array.joblib", "--trust-pickle"],
+            "does not hold a fitted DenoisingAutoencoder",
+        ),
         (["denoise", "{model}", "{tmp}/narrow.npy", "{tmp}/o.npy"], "expects 784 features"),
         (["denoise", "{model}", "{tmp}/nothing.npy", "{tmp}/o.npy"], "does not exist"),
         (["denoise", "{model}", "{tmp}/narrow.npy", "{tmp}/o.txt"], "Cannot tell the format"),
@@ -371,3 +374,28 @@ def test_the_installed_command_and_argparse_errors():
         [sys.executable, "-m", "skdae.cli", "train", "--bogus"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "unrecognized arguments: --bogus" in bad.stderr
+
+
+@pytest.mark.parametrize("command", ["summary", "denoise", "evaluate"])
+def test_a_pickle_is_never_opened_without_trust_pickle(tmp_path, capsys, command):
+    """A pickle that would run code when loaded: refused unopened, whatever the command."""
+    marker = tmp_path / "code-ran"
+    (tmp_path / "evil.joblib").write_bytes(_pickle_that_touches(marker))
+    args = {
+        "summary": [],
+        "denoise": [str(tmp_path / "x.npy"), str(tmp_path / "y.npy")],
+        "evaluate": [],
+    }[command]
+    assert main([command, str(tmp_path / "evil.joblib"), *args]) == 2
+    assert "--trust-pickle" in capsys.readouterr().err
+    assert not marker.exists()
+
+
+def _pickle_that_touches(path):
+    import pickle
+
+    class Touch:
+        def __reduce__(self):
+            return (open, (str(path), "w"))
+
+    return pickle.dumps(Touch())

@@ -130,3 +130,59 @@ def test_ctrl_c_in_a_partial_fit_leaves_the_previous_model(small_X):
         dae.partial_fit(small_X)
     dae.set_params(corruption=before.corruption)
     assert_same_fitted_state(dae, before)
+
+
+_SIGINT_CHILD = """
+import json, sys
+import numpy as np
+from skdae import DenoisingAutoencoder
+from skdae.exceptions import FitInterrupted
+
+X = np.random.RandomState(0).rand(20000, 64)
+dae = DenoisingAutoencoder(latent_dim=8, max_iter=1000, verbose=1, random_state=0)
+try:
+    dae.fit(X)
+    result = {"interrupted": False}
+except FitInterrupted as exc:
+    result = {"interrupted": True, "kept": exc.model_kept, "message": str(exc)}
+result.update(
+    n_iter=dae.n_iter_,
+    curves=[len(dae.loss_curve_), len(dae.epoch_times_)],
+    best_epoch=dae.best_epoch_,
+    finite=bool(np.isfinite(dae.predict(X[:10])).all()),
+)
+dae.partial_fit(X[:500])  # and training goes on
+result["after_partial_fit"] = dae.n_iter_
+print("RESULT " + json.dumps(result), flush=True)
+"""
+
+
+def test_sigint_mid_fit_leaves_a_consistent_model_at_the_last_epoch(tmp_path):
+    """Ctrl-C for real: SIGINT to a process that is fitting, after two epochs."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", _SIGINT_CHILD],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    try:
+        for line in child.stdout:
+            if line.startswith("epoch    2/"):
+                child.send_signal(signal.SIGINT)
+                break
+        out, err = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    result = json.loads(out.split("RESULT ", 1)[1])
+    assert result["interrupted"] and result["kept"], err
+    n = result["n_iter"]
+    assert n >= 2 and result["curves"] == [n, n] and result["best_epoch"] == n
+    assert result["finite"] and result["after_partial_fit"] == n + 1
+    assert f"n_iter_={n}" in result["message"]
