@@ -339,9 +339,11 @@ def fit_loop(module, optimizer, data, settings, *, first_epoch, n_epochs, progre
     device = data.target.device
     on_batch = progress.batch_done if progress.verbose >= 2 else None
     for epoch in range(first_epoch, first_epoch + n_epochs):
-        checkpoint = (copy_state(module), _copy_optimizer_state(optimizer))
-        progress.start_epoch()
+        checkpoint = None
         try:
+            # Inside the try: Ctrl-C can come at any point of the epoch, this one too.
+            checkpoint = (copy_state(module), _copy_optimizer_state(optimizer))
+            progress.start_epoch()
             loss = _train_epoch(module, optimizer, data, settings, epoch, on_batch, device)
             validation_loss = None
             if data.validation is not None:
@@ -351,8 +353,9 @@ def fit_loop(module, optimizer, data, settings, *, first_epoch, n_epochs, progre
             _check_finite(epoch, loss, validation_loss)
             seconds = progress.epoch_seconds()
         except KeyboardInterrupt:
-            load_state(module, checkpoint[0])
-            optimizer.load_state_dict(checkpoint[1])
+            if checkpoint is not None:
+                load_state(module, checkpoint[0])
+                optimizer.load_state_dict(checkpoint[1])
             raise _EpochInterrupted(epoch) from None
         yield EpochResult(epoch, loss, validation_loss, seconds)  # recorded: the epoch is done
         try:

@@ -145,6 +145,8 @@ try:
     result = {"interrupted": False}
 except FitInterrupted as exc:
     result = {"interrupted": True, "kept": exc.model_kept, "message": str(exc)}
+except KeyboardInterrupt as exc:  # not what skdae promises: reported, not a crash
+    result = {"interrupted": True, "kept": None, "message": repr(exc)}
 result.update(
     n_iter=dae.n_iter_,
     curves=[len(dae.loss_curve_), len(dae.epoch_times_)],
@@ -180,8 +182,9 @@ def test_sigint_mid_fit_leaves_a_consistent_model_at_the_last_epoch(tmp_path):
         out, err = child.communicate(timeout=120)
     finally:
         child.kill()
+    assert "RESULT " in out, err
     result = json.loads(out.split("RESULT ", 1)[1])
-    assert result["interrupted"] and result["kept"], err
+    assert result["interrupted"] and result["kept"], result
     n = result["n_iter"]
     assert n >= 2 and result["curves"] == [n, n] and result["best_epoch"] == n
     assert result["finite"] and result["after_partial_fit"] == n + 1
