@@ -52,7 +52,9 @@ print(f"{path.name}: {path.stat().st_size / 2**20:.0f} MB, {len(X_train)} rows")
 noise = GaussianNoise(0.4, clip=(0, 1))
 chunk_size = max(len(X_train) // 6, 1)
 n_chunks = -(-len(X_train) // chunk_size)
-chunked = DenoisingAutoencoder(corruption=noise, max_iter=epochs * n_chunks, random_state=0)
+chunked = DenoisingAutoencoder(
+    corruption=noise, learning_rate="cosine", max_iter=epochs * n_chunks, random_state=0
+)
 for _ in range(epochs):
     for chunk in iter_chunks(path, chunk_size=chunk_size):
         chunked.partial_fit(chunk)

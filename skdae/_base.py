@@ -29,15 +29,22 @@ from skdae._fitted_state import (
     OPTIMIZER,
     Fitted,
     FittedStateMixin,
+    count,
+    mapping,
+    number,
+    numbers,
+    one_of,
     restore,
     snapshot,
+    strings,
 )
-from skdae._network import format_summary, load_state, summarize
+from skdae._network import OUTPUT_ACTIVATIONS, format_summary, load_state, summarize
 from skdae._persistence import library_versions, load_model, save_model, warn_on_version_mismatch
-from skdae._precision import resolve_matmul_precision
+from skdae._precision import RESOLVED_PRECISIONS, resolve_matmul_precision, users_precision
 from skdae._random import seed_from_random_state
-from skdae._schedule import learning_rate_at
+from skdae._schedule import LEARNING_RATE_SCHEDULES, learning_rate_at
 from skdae._training import (
+    LOSSES,
     OPTIMIZERS,
     EarlyStopping,
     ProgressPrinter,
@@ -52,6 +59,8 @@ from skdae._validation import (
     check_float32_range,
     check_network_fits_in_memory,
     fit_context,
+    is_integer_typed,
+    warn_on_integer_data,
 )
 from skdae.exceptions import FitInterrupted, InputError
 
@@ -75,27 +84,32 @@ class BaseAutoencoder(
     # Everything fit learns, declared once (see skdae._fitted_state). The defaults are
     # what models saved by skdae 0.1.0 (0.2.0 for matmul_precision_) had instead.
     _fitted_fields = (
-        Fitted("n_features_in_"),
-        Fitted("feature_names_in_", NAMES, optional=True),
-        Fitted("loss_"),
-        Fitted("output_activation_"),
-        Fitted("matmul_precision_", default="float32"),
+        Fitted("n_features_in_", check=count(1)),
+        Fitted("feature_names_in_", NAMES, optional=True, check=strings),
+        Fitted("loss_", check=one_of(LOSSES)),
+        Fitted("output_activation_", check=one_of(OUTPUT_ACTIVATIONS)),
+        Fitted("matmul_precision_", default="float32", check=one_of(RESOLVED_PRECISIONS)),
         Fitted("corruption_", CORRUPTION),
-        Fitted("loss_curve_"),
-        Fitted("validation_scores_"),
-        Fitted("epoch_times_"),
-        Fitted("best_loss_"),
-        Fitted("best_epoch_"),
-        Fitted("n_iter_"),
-        Fitted("_seed"),
-        Fitted("_schedule_origin", default=0),
-        Fitted("_architecture"),
+        Fitted("loss_curve_", check=numbers()),
+        Fitted("validation_scores_", check=numbers(allow_none=True)),
+        Fitted("epoch_times_", check=numbers(low=0)),
+        Fitted("best_loss_", check=number()),
+        Fitted("best_epoch_", check=count(0)),
+        Fitted("n_iter_", check=count(0)),
+        Fitted("_seed", check=count(0, 2**32)),
+        Fitted("_schedule_origin", default=0, check=count(0)),
+        # 0.2 and 0.3 had no 'auto': their fits ran the parameter's schedule, cosine
+        # by default (0.1's files and pickles migrate to learning_rate='constant').
+        Fitted("learning_rate_", default="cosine", check=one_of(LEARNING_RATE_SCHEDULES)),
+        Fitted("_architecture", check=mapping),
         Fitted("module_", MODULE),
         Fitted("_optimizer", OPTIMIZER, default=None),
     )
     # Parameters that models saved by older versions lack, with the values that
     # reproduce how they were trained; each subclass lists its own.
     _parameters_of_old_models: dict = {}
+    # Architecture entries that files of older versions may lack (see _persistence).
+    _architecture_entries_added: tuple = ()
 
     # ------------------------------------------------------------------ training
 
@@ -172,8 +186,20 @@ class BaseAutoencoder(
                 self._check_continuable()
             if restart_schedule:
                 self._schedule_origin = self.n_iter_
+            self.learning_rate_ = self._schedule_in_force(started_by_fit=restart_schedule)
             self._train(X, X_noisy, n_epochs=n_epochs, validate=validate)
         return self
+
+    def _schedule_in_force(self, *, started_by_fit):
+        """The learning-rate schedule of this call: the parameter, or for 'auto' the
+        schedule of the call that started training: cosine over ``max_iter`` epochs
+        for fit, a constant rate for a stream of partial_fit calls (whose number the
+        estimator cannot know: a cosine over max_iter calls would stall at its floor)."""
+        if self.learning_rate != "auto":
+            return self.learning_rate
+        if started_by_fit:
+            return "cosine"
+        return getattr(self, "learning_rate_", "constant")
 
     @contextmanager
     def _rollback_on_error(self):
@@ -194,7 +220,10 @@ class BaseAutoencoder(
             raise
 
     def _validate_training_data(self, X, X_noisy, *, reset):
+        integer_typed = is_integer_typed(X)
         X = self._validate_X(X, reset=reset)
+        if integer_typed:
+            warn_on_integer_data(X)
         if X_noisy is not None:
             X_noisy = check_array(X_noisy, dtype=[np.float32, np.float64], input_name="X_noisy")
             check_float32_range(X_noisy, "X_noisy")
@@ -311,7 +340,7 @@ class BaseAutoencoder(
             precision=self.matmul_precision_,
             learning_rate=partial(
                 learning_rate_at,
-                self.learning_rate,
+                self.learning_rate_,
                 initial=float(self.learning_rate_init),
                 n_epochs=self.max_iter,
             ),
@@ -489,7 +518,8 @@ class BaseAutoencoder(
         out = np.empty((X.shape[0], n_out), dtype=X.dtype)
         block = inference_block_rows(X.shape[1])
         self.module_.eval()
-        with torch.no_grad():
+        # At the user's precision, whatever another thread is training at.
+        with torch.no_grad(), users_precision(self.device_):
             for rows in gen_batches(X.shape[0], block):
                 chunk = as_float32_tensor(X[rows], self.device_)
                 n_rows = chunk.shape[0]
@@ -510,18 +540,29 @@ class BaseAutoencoder(
 
     # --------------------------------------------------------------- persistence
 
-    def save(self, path):
+    def save(self, path, *, include_optimizer=True, key=None):
         """Save the fitted model to ``path`` in skdae's pickle-free format.
 
-        The file is a zip archive of a JSON document (parameters, fitted attributes,
-        library versions) and the weights, written with ``torch.save`` and read back
-        with ``weights_only=True``: loading it never runs code from the file, so models
-        can be shared safely. ``joblib.dump`` still works for everything else.
+        The file is a `safetensors <https://huggingface.co/docs/safetensors>`_ file: the
+        network's and the optimizer's tensors, and a JSON document of the parameters,
+        fitted attributes and library versions. Loading it never runs code from the
+        file and takes time and memory bounded by the file's size; damage is detected.
+        ``joblib.dump`` still works for everything else (trusted files only).
 
         Parameters
         ----------
         path : str or path-like
             Where to write; the file is replaced atomically.
+
+        include_optimizer : bool, default=True
+            Store the optimizer's state, so that training continues exactly where it
+            stopped. Without it the file is a third of the size and a loaded model
+            continues with a fresh optimizer.
+
+        key : str or bytes, default=None
+            A secret to sign the file with (HMAC-SHA256). Whoever loads it with the
+            same key knows that it was saved by someone holding the key and not
+            changed since. Without a key, anyone can make a file that loads.
 
         Returns
         -------
@@ -536,22 +577,34 @@ class BaseAutoencoder(
         >>> X = np.random.RandomState(0).rand(20, 6)
         >>> dae = DenoisingAutoencoder(latent_dim=2, hidden_layer_sizes=(4,), max_iter=1).fit(X)
         >>> with tempfile.TemporaryDirectory() as folder:
-        ...     path = dae.save(Path(folder) / "dae.skdae")
-        ...     loaded = DenoisingAutoencoder.load(path)
+        ...     path = dae.save(Path(folder) / "dae.skdae", key="our team's secret")
+        ...     loaded = DenoisingAutoencoder.load(path, key="our team's secret")
         >>> bool(np.array_equal(loaded.predict(X), dae.predict(X)))
         True
         """
         check_is_fitted(self)
-        return save_model(self, path)
+        return save_model(self, path, include_optimizer=include_optimizer, key=key)
 
     @classmethod
-    def load(cls, path):
-        """Load a model written by :meth:`save`.
+    def load(cls, path, *, key=None):
+        """Load a model written by :meth:`save` (or by skdae 0.1 to 0.3).
+
+        Everything read from the file is checked before it is used: its sizes and
+        structure, a digest that detects damage, the parameters (by the estimator's
+        own validation), every fitted value, the shape of every tensor against the
+        architecture, the optimizer's state against the network. Nothing in the file
+        is executed. What this cannot tell is who made a file: weights chosen to
+        mislead load like any others, unless the file is signed (``key``).
 
         Parameters
         ----------
         path : str or path-like
             A file written by :meth:`save`.
+
+        key : str or bytes, default=None
+            The secret the file was signed with; the file is refused unless it carries
+            a valid signature under that key. None loads unsigned and signed files
+            alike, without checking any signature.
 
         Returns
         -------
@@ -562,9 +615,11 @@ class BaseAutoencoder(
         Raises
         ------
         ModelFileError
-            If the file is not an skdae model file, is truncated, or was altered.
+            Whenever the file is not an intact skdae model file of this class: not
+            one at all, truncated, damaged, altered so that a value is out of range or
+            inconsistent, or (with ``key``) not signed with that key.
         """
-        return load_model(cls, path)
+        return load_model(cls, path, key=key)
 
     def __getstate__(self):
         # Parameters as they are, the fitted state as declared: CPU tensors, no module.

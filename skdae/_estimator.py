@@ -16,7 +16,7 @@ from skdae._network import (
     dense_parameter_count,
 )
 from skdae._precision import MATMUL_PRECISIONS
-from skdae._schedule import LEARNING_RATE_SCHEDULES
+from skdae._schedule import LEARNING_RATE_SETTINGS
 from skdae._training import LOSSES, OPTIMIZERS
 from skdae._validation import (
     Integral,
@@ -78,14 +78,17 @@ or None, default='gaussian'
     solver : {'adam', 'adamw', 'sgd'}, default='adam'
         Optimizer. ``'sgd'`` uses Nesterov momentum 0.9.
 
-    learning_rate : {'cosine', 'constant'}, default='cosine'
-        Learning-rate schedule over the ``max_iter`` epochs. ``'cosine'`` warms up
-        linearly over the first tenth of the epochs (at most one epoch), peaks at
+    learning_rate : {'auto', 'cosine', 'constant'}, default='auto'
+        Learning-rate schedule. ``'cosine'`` runs over the ``max_iter`` epochs: it
+        warms up linearly over the first tenth of them (at most one epoch), peaks at
         ``learning_rate_init``, then decays along a half cosine to 1% of it by the last
-        epoch. ``'constant'`` keeps ``learning_rate_init`` throughout. Each
-        :meth:`fit` runs the whole schedule; each :meth:`partial_fit` call counts as one
-        epoch of it, so when streaming chunks either set ``max_iter`` to the number of
-        calls planned or use ``'constant'``.
+        epoch. ``'constant'`` keeps ``learning_rate_init`` throughout. ``'auto'`` is
+        ``'cosine'`` for :meth:`fit`, and ``'constant'`` for training that starts with
+        :meth:`partial_fit`, whose number of calls the estimator cannot know (a cosine
+        over ``max_iter`` calls would leave a long stream of chunks learning at 1%).
+        Each :meth:`fit` runs the whole schedule; each :meth:`partial_fit` call counts
+        as one epoch of the schedule in force (``learning_rate_``), so calls after a fit
+        go on at its floor, which suits fine-tuning.
 
     learning_rate_init : float, default=3e-3
         Peak learning rate of the optimizer (the rate itself when
@@ -137,8 +140,11 @@ or None, default='gaussian'
         CPU with AVX512-BF16 or AMX, ``'tf32'`` on CUDA and ``'float32'`` elsewhere;
         ``'float32'`` keeps every product in full precision. On MNIST the denoised
         PSNR after 50 epochs is the same to 0.01 dB either way. :meth:`transform` and
-        :meth:`predict` are not affected. Torch's switch for this is process-wide: it
-        is set for each training pass over the data and restored afterwards.
+        :meth:`predict` are not affected. ``'bfloat16'`` on a CPU without bfloat16
+        hardware trains in float32 with a :class:`~skdae.exceptions.PrecisionWarning`.
+        Torch's switch for this is process-wide: it is set for each training pass over
+        the data and restored afterwards, and threads of skdae that need different
+        values take turns, so each gets the precision it asked for.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the shuffling, the noise and the validation split. With an
@@ -166,9 +172,12 @@ or None, default='gaussian'
     device_ : torch.device
         Where the model lives.
 
+    learning_rate_ : {'cosine', 'constant'}
+        The schedule in force (``learning_rate`` resolved by the call that started it).
+
     matmul_precision_ : {'float32', 'bfloat16', 'tf32'}
-        The precision of the matrix products in the last call to :meth:`fit` or
-        :meth:`partial_fit` (``matmul_precision`` resolved).
+        The precision the matrix products really ran at in the last call to
+        :meth:`fit` or :meth:`partial_fit` (``matmul_precision`` resolved).
 
     loss_curve_ : list of float
         Mean training loss of each epoch.
@@ -235,7 +244,7 @@ or None, default='gaussian'
         "loss": [StrOptions({"auto", *LOSSES})],
         "corruption": [StrOptions(set(CORRUPTION_ALIASES)), BaseCorruption, None],
         "solver": [StrOptions(set(OPTIMIZERS))],
-        "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
+        "learning_rate": [StrOptions(set(LEARNING_RATE_SETTINGS))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -263,7 +272,7 @@ or None, default='gaussian'
         loss="auto",
         corruption="gaussian",
         solver="adam",
-        learning_rate="cosine",
+        learning_rate="auto",
         learning_rate_init=3e-3,
         alpha=0.0,
         batch_size=128,
@@ -311,6 +320,8 @@ or None, default='gaussian'
         "latent_activation": "auto",
         "matmul_precision": "float32",
     }
+    # Architecture entries that files of 0.1.0 lack; the network's default stands in.
+    _architecture_entries_added = ("latent_activation",)
     _network_builder = staticmethod(build_autoencoder)
     _parameter_count = staticmethod(dense_parameter_count)
     # Integer parameters that a bool would silently satisfy.

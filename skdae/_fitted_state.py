@@ -14,6 +14,7 @@ the state is restored, so a model fitted on a GPU loads on a laptop.
 """
 
 import copy
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +45,86 @@ class Fitted:
     kind: str = VALUE
     default: object = REQUIRED
     optional: bool = False
+    # For values read from a model file: raises ValueError (saying what it expected)
+    # unless the value is one fit could have made. Tensors are checked by the estimator.
+    check: object = None
+
+
+# ------------------------------------------------------- checks of values from files
+
+
+def count(low=0, high=None):
+    """A check: an int (not a bool) in ``[low, high)``."""
+
+    def check(value):
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or value < low
+            or (high is not None and value >= high)
+        ):
+            bounds = f">= {low}" + (f" and < {high}" if high is not None else "")
+            raise ValueError(f"an integer {bounds}, got {_short(value)}")
+
+    return check
+
+
+def one_of(options):
+    """A check: one of ``options``."""
+    options = tuple(sorted(options))
+
+    def check(value):
+        if not isinstance(value, str) or value not in options:
+            raise ValueError(f"one of {list(options)}, got {_short(value)}")
+
+    return check
+
+
+def number(*, low=-math.inf):
+    """A check: a finite float (or int) of at least ``low``."""
+
+    def check(value):
+        if (
+            not isinstance(value, (int, float))
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+            or value < low
+        ):
+            raise ValueError(f"a finite number >= {low}, got {_short(value)}")
+
+    return check
+
+
+def numbers(*, low=-math.inf, allow_none=False):
+    """A check: a list of finite numbers of at least ``low`` (or None if allowed)."""
+    each = number(low=low)
+
+    def check(value):
+        if value is None and allow_none:
+            return
+        if not isinstance(value, list):
+            raise ValueError(f"a list of numbers, got {_short(value)}")
+        for item in value:
+            each(item)
+
+    return check
+
+
+def strings(value):
+    """A check: a list of str."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"a list of strings, got {_short(value)}")
+
+
+def mapping(value):
+    """A check: a dict with str keys."""
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ValueError(f"an object, got {_short(value)}")
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _export(value, kind):
@@ -113,8 +194,17 @@ class FittedStateMixin:
         self.module_ = self._build_module() if module is None else module
         load_state(self.module_, live[MODULE])
         self._optimizer = self._build_optimizer() if optimizer is None else optimizer
-        if live.get(OPTIMIZER) is not None:
-            self._optimizer.load_state_dict(live[OPTIMIZER])
+        saved_optimizer = live.get(OPTIMIZER)
+        if saved_optimizer is not None:
+            if "param_groups" not in saved_optimizer:
+                # From a model file: the hyperparameters come from the estimator's
+                # parameters, as for a fresh optimizer, never from the file; only the
+                # rate of the last step (where the schedule stood) comes with it.
+                groups = self._optimizer.state_dict()["param_groups"]
+                rates = saved_optimizer.get("lr") or [group["lr"] for group in groups]
+                groups = [{**g, "lr": r} for g, r in zip(groups, rates, strict=True)]
+                saved_optimizer = {"state": saved_optimizer["state"], "param_groups": groups}
+            self._optimizer.load_state_dict(saved_optimizer)
 
     def _clear_fitted_state(self):
         """Forget everything ``fit`` learned: the estimator is unfitted again."""

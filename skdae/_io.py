@@ -1,10 +1,14 @@
 """Read and write data arrays for the command line: .npy, .csv, .png and IDX files.
 
-Every reader returns a 2-D float array, one sample per row; images come back in
-[0, 1]. Every writer writes atomically, so an interrupted run leaves no half file.
+Every reader returns a 2-D float array, one sample per row. Integer data (IDX and PNG
+files, integer .npy) are 8-bit images: 0..255 comes back in [0, 1], other integers are
+refused, and :func:`write_array` writes denoised images back in the input's dtype.
+A .csv is read as floats, as written. Every writer writes atomically, so an interrupted
+run leaves no half file.
 """
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -31,8 +35,20 @@ def data_format(path):
     )
 
 
+class DataFile(NamedTuple):
+    """What :func:`read_array` read: the rows, the images' shape, the file's dtype."""
+
+    X: np.ndarray
+    image_shape: tuple | None
+    dtype: np.dtype
+
+
 def read_array(path):
-    """Read ``path`` as a 2-D float array and return ``(X, image_shape or None)``."""
+    """Read ``path`` as a 2-D float array: a :class:`DataFile` ``(X, image_shape, dtype)``.
+
+    ``image_shape`` is None for plain rows; ``dtype`` is the file's own (integer for
+    8-bit images, which :func:`write_array` can write back as such).
+    """
     path = Path(path)
     if not path.is_file():
         raise DataFileError(f"Input file {path} does not exist.")
@@ -56,24 +72,45 @@ def read_array(path):
         raise DataFileError(f"{path} holds a single value; skdae needs rows of samples.")
     if np.iscomplexobj(X) or not np.issubdtype(X.dtype, np.number):
         raise DataFileError(f"{path} holds {X.dtype} values; skdae needs real numbers.")
-    if X.dtype == np.uint8:
-        X = X.astype(np.float32) / 255  # 8-bit images, as MNIST stores them
+    dtype = X.dtype
+    if np.issubdtype(dtype, np.integer):
+        X = _scale_8_bit_images(X, path)
     if X.ndim == 1:
         X = X[np.newaxis, :]
     if X.ndim > 2:
         X = X.reshape(len(X), -1)
-    if not np.isfinite(X).all():
+    if not np.issubdtype(dtype, np.integer) and not np.isfinite(X).all():
         raise DataFileError(
             f"{path} holds NaN or infinite values; replace them (e.g. with "
             "sklearn.impute.SimpleImputer) before training or denoising."
         )
-    return X, image_shape
+    return DataFile(X, image_shape, dtype)
 
 
-def write_array(path, X, *, image_shape=None):
+def _scale_8_bit_images(X, path):
+    """Integer files are 8-bit images (as MNIST stores them): 0..255 becomes [0, 1].
+
+    The one rule for integer data on the command line; anything outside 0..255 is not
+    an 8-bit image and is refused rather than guessed at.
+    """
+    low, high = (int(X.min()), int(X.max())) if X.size else (0, 0)
+    if low < 0 or high > 255:
+        raise DataFileError(
+            f"{path} holds integers from {low} to {high}. skdae reads integer files as "
+            "8-bit images (0..255, scaled to [0, 1]); save other data as floats, scaled "
+            "as the model expects (e.g. to [0, 1])."
+        )
+    scaled = X.astype(np.float32)
+    scaled /= 255  # in place: one float copy of the file's data, however large
+    return scaled
+
+
+def write_array(path, X, *, image_shape=None, dtype=None):
     """Write the 2-D array ``X`` to ``path`` in the format its name says.
 
     With ``image_shape``, a .npy holds ``(n_samples, *image_shape)``, as images came in.
+    With an integer ``dtype`` (the input was 8-bit images), values in [0, 1] are written
+    back as 0..255 in that dtype.
     """
     path = Path(path)
     fmt = data_format(path)
@@ -82,6 +119,8 @@ def write_array(path, X, *, image_shape=None):
     if path.is_dir():
         raise DataFileError(f"Cannot write {path}: it is a folder. Name a file in it.")
     X = np.asarray(X)
+    if dtype is not None and np.issubdtype(dtype, np.integer) and fmt != "png":
+        X = np.clip(np.round(X * 255), 0, 255).astype(dtype)
     with atomic_write(path) as stream:
         if fmt == "npy":
             # Images come back in the shape they came in, (n, height, width).

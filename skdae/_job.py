@@ -51,7 +51,7 @@ def load_job_data(data="mnist", *, data_home=None, test_size=0.2, random_state=0
             "source": "MNIST bundled sample" if sample else f"MNIST from {mnist.source}",
             "sample": sample,
         }
-    X, image_shape = read_array(data)
+    X, image_shape, _ = read_array(data)
     if image_shape is None:
         side = int(round(np.sqrt(X.shape[1])))
         image_shape = (side, side) if side * side == X.shape[1] else None

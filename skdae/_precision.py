@@ -4,17 +4,23 @@ Weights, gradients, the optimizer and the loss stay float32 whatever the setting
 the inputs of the matrix products may be rounded to a shorter format inside the kernel
 (bfloat16 through oneDNN on CPUs with AVX512-BF16 or AMX, TF32 on CUDA GPUs). Torch
 controls that with a process-wide, per-backend switch, so it is set for each training
-pass over the data and restored afterwards; inference is left to the user's setting.
+pass over the data and restored afterwards; inference runs at the user's setting. Threads
+that need different values of the switch take turns, so that a fit or a transform gets
+exactly the precision it asked for whatever other threads do.
 """
 
+import collections
 import threading
+import warnings
 from contextlib import contextmanager
 
 import torch
 
-from skdae.exceptions import InputError
+from skdae.exceptions import InputError, PrecisionWarning
 
 MATMUL_PRECISIONS = ("auto", "float32", "bfloat16", "tf32")
+# What ``matmul_precision_`` can hold: the setting resolved for one device.
+RESOLVED_PRECISIONS = ("float32", "bfloat16", "tf32")
 
 # Our names -> torch's values of ``torch.backends.<backend>.matmul.fp32_precision``.
 _TORCH_VALUES = {"float32": "ieee", "bfloat16": "bf16", "tf32": "tf32"}
@@ -27,7 +33,8 @@ def resolve_matmul_precision(setting, device):
 
     ``'auto'`` picks the fast format that the device computes natively: bfloat16 on a
     CPU with AVX512-BF16 or AMX, TF32 on CUDA (which torch ignores before Ampere),
-    float32 elsewhere. An explicit reduced format the device cannot take is an error.
+    float32 elsewhere. An explicit reduced format the device cannot take is an error;
+    ``'bfloat16'`` on a CPU without bfloat16 hardware is float32, with a warning.
     """
     device = torch.device(device)
     if setting == "auto":
@@ -49,6 +56,17 @@ def resolve_matmul_precision(setting, device):
             f"matmul_precision={setting!r} needs torch 2.9 or newer (this is torch "
             f"{torch.__version__}). Upgrade torch, or pass matmul_precision='float32'."
         )
+    if setting == "bfloat16" and not cpu_has_native_bfloat16():
+        # oneDNN would run the products in float32 anyway (it has no bfloat16 kernels
+        # for this CPU): say so, and record what really runs.
+        warnings.warn(
+            "matmul_precision='bfloat16' needs a CPU with AVX512-BF16 or AMX, which this "
+            "one lacks; training runs its products in float32 (matmul_precision_ says "
+            "so). Pass matmul_precision='auto' to choose quietly.",
+            PrecisionWarning,
+            stacklevel=4,
+        )
+        return "float32"
     return setting
 
 
@@ -73,33 +91,106 @@ def _backend_switch(device):
     return matmul if hasattr(matmul, "fp32_precision") else None
 
 
-# Fits running at once in threads of one process share the switch: the first to enter
-# saves the user's value, the last to leave puts it back.
-_lock = threading.Lock()
-_saved = {}  # device type -> [the user's value, number of fits inside]
+class _SwitchGate:
+    """Who may run while torch's process-wide switch has which value.
+
+    A training pass asks for one value of the switch of its device's backend; inference
+    and validation ask for the user's own value (``None``). Threads whose wishes agree
+    run together; a thread that needs another value waits until the others have left,
+    and then sets it. Requests are served in arrival order, so a stream of fits at one
+    precision cannot starve a thread that needs the other. A thread already inside
+    (a transform called from a corruption, say) passes straight through.
+    """
+
+    def __init__(self):
+        self._condition = threading.Condition()
+        self._held = {}  # device type -> [value in force, holders, the user's value]
+        self._queue = collections.deque()
+        self._local = threading.local()
+
+    @contextmanager
+    def hold(self, switch, key, value):
+        depth = getattr(self._local, "depth", {})
+        self._local.depth = depth
+        if depth.get(key):
+            depth[key] += 1
+            try:
+                yield
+            finally:
+                depth[key] -= 1
+            return
+        ticket = object()
+        with self._condition:
+            self._queue.append(ticket)
+            try:
+                self._condition.wait_for(lambda: self._may_enter(ticket, switch, key, value))
+            finally:
+                self._queue.remove(ticket)
+            self._enter(switch, key, value)
+            self._condition.notify_all()
+        depth[key] = 1
+        try:
+            yield
+        finally:
+            depth[key] = 0
+            with self._condition:
+                self._leave(switch, key)
+                self._condition.notify_all()
+
+    def _may_enter(self, ticket, switch, key, value):
+        if self._queue[0] is not ticket:
+            return False
+        held = self._held.get(key)
+        if held is None:
+            return True
+        in_force, _, users = held
+        return (users if value is None else value) == in_force
+
+    def _enter(self, switch, key, value):
+        held = self._held.get(key)
+        if held is None:
+            users = switch.fp32_precision
+            self._held[key] = [users if value is None else value, 1, users]
+            if value is not None:
+                switch.fp32_precision = value
+        else:
+            held[1] += 1
+
+    def _leave(self, switch, key):
+        held = self._held[key]
+        held[1] -= 1
+        if held[1] == 0:
+            switch.fp32_precision = held[2]
+            del self._held[key]
+
+
+_gate = _SwitchGate()
 
 
 @contextmanager
 def matmul_precision(precision, device):
     """Within the block, float32 products on ``device`` use ``precision``.
 
-    ``precision`` is a resolved value ('float32', 'bfloat16' or 'tf32'). Where torch has
-    no per-backend switch (torch < 2.9, MPS) nothing changes.
+    ``precision`` is a resolved value ('float32', 'bfloat16' or 'tf32'). Other threads
+    of skdae that need another value of the switch wait until the block ends (see
+    :class:`_SwitchGate`). Where torch has no per-backend switch (torch < 2.9, MPS)
+    nothing changes.
     """
     switch = _backend_switch(device)
     if switch is None:
         yield
         return
-    key = torch.device(device).type
-    with _lock:
-        entry = _saved.setdefault(key, [switch.fp32_precision, 0])
-        entry[1] += 1
-        switch.fp32_precision = _TORCH_VALUES[precision]
-    try:
+    with _gate.hold(switch, torch.device(device).type, _TORCH_VALUES[precision]):
         yield
-    finally:
-        with _lock:
-            entry[1] -= 1
-            if entry[1] == 0:
-                switch.fp32_precision = entry[0]
-                del _saved[key]
+
+
+@contextmanager
+def users_precision(device):
+    """Within the block, float32 products on ``device`` run at the user's own setting:
+    inference and validation wait while another thread trains at another precision."""
+    switch = _backend_switch(device)
+    if switch is None:
+        yield
+        return
+    with _gate.hold(switch, torch.device(device).type, None):
+        yield

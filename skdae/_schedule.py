@@ -3,6 +3,8 @@
 import math
 
 LEARNING_RATE_SCHEDULES = ("constant", "cosine")
+# The parameter also takes 'auto': cosine for fit, constant for a stream of partial_fit.
+LEARNING_RATE_SETTINGS = ("auto", *LEARNING_RATE_SCHEDULES)
 
 # The cosine schedule warms up linearly over the first tenth of the epochs, at most one
 # epoch: Adam's second-moment estimates are poor in the first steps, and a full-size

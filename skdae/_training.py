@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from skdae._dense_step import AutogradStep, DenseStep
 from skdae._device import as_float32_tensor
 from skdae._network import copy_state, load_state
-from skdae._precision import matmul_precision
+from skdae._precision import matmul_precision, users_precision
 from skdae._random import make_generator
 from skdae.exceptions import DivergenceError, InputError
 
@@ -74,6 +74,13 @@ OPTIMIZERS = {
     "sgd": lambda params, lr, alpha: torch.optim.SGD(
         params, lr=lr, weight_decay=alpha, momentum=0.9, nesterov=True
     ),
+}
+# What each optimizer keeps per parameter once it has taken a step: a scalar step count
+# or tensors of the parameter's shape. Model files are checked against this.
+OPTIMIZER_STATE = {
+    "adam": {"step": "count", "exp_avg": "like", "exp_avg_sq": "like, >= 0"},
+    "adamw": {"step": "count", "exp_avg": "like", "exp_avg_sq": "like, >= 0"},
+    "sgd": {"momentum_buffer": "like"},
 }
 
 
@@ -152,9 +159,11 @@ def evaluation_loss(module, loss, X_input, X_target, batch_size):
     module.eval()
     loss_fn = LOSSES[loss]
     total = torch.zeros((), dtype=torch.float64, device=X_target.device)
-    for start in range(0, X_target.shape[0], batch_size):
-        rows = slice(start, start + batch_size)
-        total += loss_fn(module, X_input[rows], X_target[rows]) * X_target[rows].shape[0]
+    # At the user's precision, whatever another thread is training at.
+    with users_precision(X_target.device):
+        for start in range(0, X_target.shape[0], batch_size):
+            rows = slice(start, start + batch_size)
+            total += loss_fn(module, X_input[rows], X_target[rows]) * X_target[rows].shape[0]
     return float(total) / X_target.shape[0]
 
 

@@ -5,13 +5,14 @@ import here means an upgrade that moves them breaks one file, not the package.
 """
 
 import os
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
-from skdae.exceptions import InputError
+from skdae.exceptions import InputError, IntegerDataWarning
 
 __all__ = [
     "Integral",
@@ -88,6 +89,14 @@ def check_float32_range(X, name="X"):
             )
 
 
+def physical_memory_bytes():
+    """This machine's physical memory in bytes, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system
+        return None
+
+
 def check_network_fits_in_memory(n_parameters, described):
     """Refuse a network whose training state cannot fit in this machine's memory.
 
@@ -97,13 +106,37 @@ def check_network_fits_in_memory(n_parameters, described):
     out-of-memory killer.
     """
     needed = 6 * 4 * n_parameters
-    try:
-        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):  # not a POSIX system
-        available = None
+    available = physical_memory_bytes()
     if available is not None and needed > available:
         raise InputError(
             f"{described} make a network of {n_parameters:,} parameters, which needs about "
             f"{needed / 2**30:,.1f} GiB to train; this machine has {available / 2**30:,.1f} "
             "GiB. Pass smaller layer sizes."
+        )
+
+
+def is_integer_typed(X):
+    """True when ``X`` (an array or a DataFrame) holds integers only; False for lists."""
+    try:
+        if hasattr(X, "dtype"):
+            return np.issubdtype(X.dtype, np.integer)
+        if hasattr(X, "dtypes"):
+            return len(X.dtypes) > 0 and all(np.issubdtype(d, np.integer) for d in X.dtypes)
+    except TypeError:  # extension dtypes numpy does not know
+        return False
+    return False
+
+
+def warn_on_integer_data(X):
+    """Warn when training data that came in as integers go beyond [0, 1]."""
+    high = float(np.max(X)) if X.size else 0.0
+    if high > 1:
+        warnings.warn(
+            f"X holds integers up to {high:.0f}. skdae uses them as numbers: loss='auto' "
+            "picks MSE for data beyond [0, 1], and the corruption's parameters (a Gaussian "
+            "std, ...) are in these units. If X holds 8-bit images, pass X / 255 (the "
+            "skdae command line does that itself); to use the integers as they are and "
+            "silence this warning, pass X.astype(float).",
+            IntegerDataWarning,
+            stacklevel=4,
         )

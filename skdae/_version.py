@@ -1,3 +1,3 @@
 """The single version string of skdae."""
 
-__version__ = "0.3.0"
+__version__ = "0.3.1"

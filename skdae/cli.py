@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 
 import joblib
+import numpy as np
 
 from skdae._estimator import DenoisingAutoencoder
 from skdae._io import FORMATS, data_format, read_array, write_array
@@ -20,7 +21,7 @@ from skdae._job import evaluate_model, load_job_data, make_job_noise, train_job
 from skdae._network import ACTIVATIONS
 from skdae._noise_spec import NOISE_SPEC_HELP
 from skdae._precision import MATMUL_PRECISIONS
-from skdae._schedule import LEARNING_RATE_SCHEDULES
+from skdae._schedule import LEARNING_RATE_SETTINGS
 from skdae._validation import InvalidParameterError
 from skdae._version import __version__
 from skdae.exceptions import (
@@ -120,7 +121,7 @@ def _build_parser():
     )
     estimator.add_argument(
         "--schedule",
-        choices=LEARNING_RATE_SCHEDULES,
+        choices=LEARNING_RATE_SETTINGS,
         help="learning-rate schedule (learning_rate)",
         **given,
     )
@@ -283,9 +284,9 @@ def _denoise(args):
             "noisy data are kept."
         )
     model = load_model(args.model, trust_pickle=args.trust_pickle)
-    X, image_shape = read_array(args.input)
+    X, image_shape, dtype = read_array(args.input)
     X_denoised = _predict(model, X, args.input)
-    write_array(args.output, X_denoised, image_shape=image_shape)
+    write_array(args.output, X_denoised, image_shape=image_shape, dtype=dtype)
     print(f"Denoised {len(X)} row(s) of {args.input} into {args.output}")
     return EXIT_OK
 
@@ -358,6 +359,13 @@ def _check_width(model, X, source):
 
 def _predict(model, X, source):
     _check_width(model, X, source)
+    high = float(np.max(X)) if X.size else 0.0
+    if model.loss_ == "bce" and high > 1.0:  # the model's outputs lie in [0, 1]
+        raise DataFileError(
+            f"{source} holds values up to {high:.4g}, but the model was trained on data in "
+            "[0, 1] (images / 255). Save 8-bit images as integers (skdae scales them) or "
+            "divide by 255."
+        )
     try:
         return model.predict(X)
     except ValueError as exc:  # scikit-learn's checks of X: NaN, infinity, ...

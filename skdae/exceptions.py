@@ -9,7 +9,7 @@ bad content, ``OSError`` for failed I/O). The tree, in one place::
     │                                      training produced a non-finite loss
     ├── InputError(SkdaeError, ValueError) data or parameters skdae cannot use
     ├── ModelFileError(SkdaeError, ValueError)
-    │                                      a model file is not one, is damaged or altered
+    │                                      a model file is not one, is damaged or invalid
     ├── DataFileError(SkdaeError, ValueError)
     │   │                                  a data file cannot be read or written as data
     │   ├── IDXFormatError(DataFileError)  a file is not well-formed IDX
@@ -21,6 +21,8 @@ bad content, ``OSError`` for failed I/O). The tree, in one place::
     InconsistentVersionWarning(UserWarning)
                                            a model saved with another skdae or torch version
     SampleDataWarning(UserWarning)         the bundled MNIST sample stands in for the full set
+    IntegerDataWarning(UserWarning)        integer X beyond [0, 1] (8-bit images not / 255?)
+    PrecisionWarning(UserWarning)          a matmul precision the hardware lacks; float32 used
 
     FitInterrupted(KeyboardInterrupt)      Ctrl-C stopped a fit; says what the model kept
 
@@ -38,8 +40,10 @@ __all__ = [
     "IDXFormatError",
     "InconsistentVersionWarning",
     "InputError",
+    "IntegerDataWarning",
     "ModelFileError",
     "OvercompleteWarning",
+    "PrecisionWarning",
     "SampleDataWarning",
     "SkdaeError",
 ]
@@ -68,7 +72,13 @@ class InputError(SkdaeError, ValueError):
 
 
 class ModelFileError(SkdaeError, ValueError):
-    """A model file is not an skdae model, is truncated, or was altered after saving."""
+    """A model file cannot be loaded; the message names the file and the problem.
+
+    The one error of :meth:`~skdae.DenoisingAutoencoder.load`, whatever is wrong: not a
+    model file, truncated or damaged (the digest), a value the estimator's validation
+    refuses, tensors that do not fit the architecture, optimizer state that does not
+    fit the network, or a missing or wrong signature when a key is given.
+    """
 
 
 class DataFileError(SkdaeError, ValueError):
@@ -148,3 +158,19 @@ class FitInterrupted(KeyboardInterrupt):
     def __init__(self, message, *, model_kept):
         super().__init__(message)
         self.model_kept = model_kept
+
+
+class IntegerDataWarning(UserWarning):
+    """``fit`` got integer-typed data with values beyond 1.
+
+    skdae's estimators use integers as numbers, as every scikit-learn estimator does.
+    If they are 8-bit images, the network wants them divided by 255 (the command line
+    does that itself); pass ``X.astype(float)`` to keep them as they are and silence this.
+    """
+
+
+class PrecisionWarning(UserWarning):
+    """The requested ``matmul_precision`` is not computed natively on this hardware.
+
+    skdae trains in float32 instead and says so in ``matmul_precision_``.
+    """

@@ -5,14 +5,15 @@ from sklearn.utils import check_array
 
 from skdae.exceptions import InputError
 
-__all__ = ["denoising_report", "peak_signal_noise_ratio"]
+__all__ = ["data_range_of", "denoising_report", "peak_signal_noise_ratio"]
 
 
-def peak_signal_noise_ratio(X_clean, X_estimate, *, data_range=1.0):
+def peak_signal_noise_ratio(X_clean, X_estimate, *, data_range=None):
     """Peak signal-to-noise ratio of an estimate of clean data, in decibels.
 
     Computed from the mean squared error over all values of the set,
     ``10 * log10(data_range ** 2 / mse)``, as the MNIST denoising literature reports it.
+    The data range is taken from the clean data unless given (see ``data_range``).
 
     Parameters
     ----------
@@ -22,9 +23,11 @@ def peak_signal_noise_ratio(X_clean, X_estimate, *, data_range=1.0):
     X_estimate : array-like of shape (n_samples, n_features)
         A noisy or denoised version of ``X_clean``.
 
-    data_range : float, default=1.0
-        Distance between the smallest and largest possible values (1 for pixels in
-        [0, 1], 255 for 8-bit pixels).
+    data_range : float, default=None
+        Distance between the smallest and largest possible values. None takes it from
+        ``X_clean``: 1 for floats within [0, 1] (pixels / 255), 255 for integers within
+        0..255 (8-bit pixels), and otherwise the distance between the smallest and the
+        largest clean value.
 
     Returns
     -------
@@ -40,12 +43,47 @@ def peak_signal_noise_ratio(X_clean, X_estimate, *, data_range=1.0):
     20.0
     """
     mse = _mse(X_clean, X_estimate)
+    if data_range is None:
+        data_range = data_range_of(X_clean)
     if mse == 0:
         return float("inf")
     return float(10 * np.log10(data_range**2 / mse))
 
 
-def denoising_report(X_clean, X_noisy, X_denoised, *, data_range=1.0):
+def data_range_of(X):
+    """The range PSNR measures against, read from clean data ``X``.
+
+    See :func:`peak_signal_noise_ratio` for the rule.
+
+    Parameters
+    ----------
+    X : array-like
+        The clean data.
+
+    Returns
+    -------
+    data_range : float
+        1.0, 255.0, or ``max(X) - min(X)`` (1.0 for constant data).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdae.metrics import data_range_of
+    >>> data_range_of(np.array([0.0, 0.5, 1.0])), data_range_of(np.array([0, 17, 200]))
+    (1.0, 255.0)
+    >>> data_range_of(np.array([-3.0, 5.0]))
+    8.0
+    """
+    X = np.asarray(X)
+    low, high = (float(X.min()), float(X.max())) if X.size else (0.0, 0.0)
+    if np.issubdtype(X.dtype, np.integer) and 0 <= low and high <= 255:
+        return 255.0
+    if np.issubdtype(X.dtype, np.floating) and 0 <= low and high <= 1:
+        return 1.0
+    return high - low if high > low else 1.0
+
+
+def denoising_report(X_clean, X_noisy, X_denoised, *, data_range=None):
     """MSE and PSNR of the noisy and the denoised data against the clean data.
 
     Parameters
@@ -59,8 +97,8 @@ def denoising_report(X_clean, X_noisy, X_denoised, *, data_range=1.0):
     X_denoised : array-like of shape (n_samples, n_features)
         The model's output for ``X_noisy``.
 
-    data_range : float, default=1.0
-        See :func:`peak_signal_noise_ratio`.
+    data_range : float, default=None
+        See :func:`peak_signal_noise_ratio`; None takes it from ``X_clean``.
 
     Returns
     -------

@@ -89,9 +89,9 @@ def test_partial_fit_on_chunks_matches_fit_in_quality(digits, tmp_path):
     )
     epochs = 40
     whole = DenoisingAutoencoder(**params, max_iter=epochs).fit(X_train)
-    # Each partial_fit call is one epoch of the learning-rate schedule: max_iter says
-    # how many calls there will be, so that the schedule spans them all.
-    chunked = DenoisingAutoencoder(**params, max_iter=3 * epochs)
+    # Each partial_fit call is one epoch of the learning-rate schedule: with the cosine
+    # asked for, max_iter says how many calls there will be, so that it spans them all.
+    chunked = DenoisingAutoencoder(**params, max_iter=3 * epochs, learning_rate="cosine")
     for _ in range(epochs):
         for chunk in iter_chunks(tmp_path / "train.npy", chunk_size=420):
             chunked.partial_fit(chunk)

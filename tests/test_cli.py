@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+from skdae import DenoisingAutoencoder
 from skdae.cli import main
 
 PIL = pytest.importorskip("PIL.Image")
@@ -280,7 +281,7 @@ def test_train_refuses_a_matmul_precision_the_device_cannot_take(tmp_path, capsy
     "args, message",
     [
         (["summary", "{tmp}/missing.skdae"], "does not exist; train one with 'skdae train'"),
-        (["summary", "{tmp}/garbage.skdae"], "not a readable skdae model file"),
+        (["summary", "{tmp}/garbage.skdae"], "is not an skdae model file"),
         (["summary", "{tmp}/garbage.joblib", "--trust-pickle"], "could not read"),
         (
             ["summary", "{tmp}/array.joblib", "--trust-pickle"],
@@ -298,6 +299,8 @@ def test_train_refuses_a_matmul_precision_the_device_cannot_take(tmp_path, capsy
         (["denoise", "{model}", "{tmp}/wide.npy", "{tmp}/wide.npy"], "is the input file"),
         (["train", "--data-home", "{tmp}", "-o", "{tmp}/wide.npy"], "is a file"),
         (["evaluate", "{model}", "-o", "{tmp}/missing/m.json"], "does not exist; create it"),
+        (["denoise", "{model}", "{tmp}/counts.npy", "{tmp}/o.npy"], "integers from 0 to 1000"),
+        (["denoise", "{model}", "{tmp}/pixels.npy", "{tmp}/o.npy"], "trained on data in [0, 1]"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(trained, tmp_path, capsys, args, message):
@@ -311,6 +314,8 @@ def test_bad_input_exits_2_with_a_message(trained, tmp_path, capsys, args, messa
     np.save(tmp_path / "complex.npy", np.ones((2, 784), dtype=complex))
     np.save(tmp_path / "nan.npy", np.full((2, 784), np.nan))
     np.save(tmp_path / "wide.npy", np.zeros((2, 784)))
+    np.save(tmp_path / "counts.npy", np.arange(2 * 784).reshape(2, 784) % 1001)
+    np.save(tmp_path / "pixels.npy", np.full((2, 784), 255.0))  # 8-bit values, as floats
     (tmp_path / "folder.npy").mkdir()
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
     filled = [a.format(tmp=tmp_path, model=trained / "model.skdae") for a in args]
@@ -320,6 +325,21 @@ def test_bad_input_exits_2_with_a_message(trained, tmp_path, capsys, args, messa
     # One clear line, not a traceback nor a dump of the data; nothing the user had is lost.
     assert "Traceback" not in err and len(err) < 600
     assert before == {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int64])
+def test_integer_images_are_scaled_in_and_come_back_as_integers(trained, tmp_path, dtype):
+    """Integer files are 8-bit images everywhere on the command line: in as / 255, out
+    as 0..255 in the input's dtype (an int64 0..255 file once came out saturated)."""
+    images = np.random.RandomState(0).randint(0, 256, (3, 28, 28)).astype(dtype)
+    np.save(tmp_path / "images.npy", images)
+    args = ["denoise", str(trained / "model.skdae"), str(tmp_path / "images.npy")]
+    assert main([*args, str(tmp_path / "out.npy")]) == 0
+    out = np.load(tmp_path / "out.npy")
+    assert out.dtype == dtype and out.shape == images.shape
+    model = DenoisingAutoencoder.load(trained / "model.skdae")
+    expected = model.predict(images.reshape(3, -1).astype(np.float32) / 255)
+    np.testing.assert_array_equal(out.reshape(3, -1), np.round(expected * 255).astype(dtype))
 
 
 def test_denoise_gives_images_back_in_their_shape(trained, tmp_path):

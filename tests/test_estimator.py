@@ -102,7 +102,8 @@ def test_defaults_build_the_reference_network():
         "256 -> 784 [Sigmoid]",
     ]
     assert isinstance(dae._optimizer, torch.optim.Adam)
-    assert (dae.learning_rate, dae._optimizer.defaults["lr"]) == ("cosine", 3e-3)
+    assert (dae.learning_rate, dae._optimizer.defaults["lr"]) == ("auto", 3e-3)
+    assert dae.learning_rate_ == "cosine"
     assert dae._optimizer.defaults["fused"]  # torch >= 2.4 has the CPU kernel
     assert (dae.loss_, dae.batch_size) == ("bce", 128)
 
@@ -295,10 +296,12 @@ def test_without_warm_start_fit_starts_afresh(small_X):
 
 
 def test_partial_fit_epochs_equal_fit_epochs(small_X):
-    dae = DenoisingAutoencoder(**FAST)
+    # With the cosine asked for, max_iter partial_fit calls are the epochs of one fit.
+    params = dict(FAST, learning_rate="cosine")
+    dae = DenoisingAutoencoder(**params)
     for _ in range(3):
         dae.partial_fit(small_X)
-    straight = DenoisingAutoencoder(**FAST).fit(small_X)
+    straight = DenoisingAutoencoder(**params).fit(small_X)
     assert dae.n_iter_ == 3
     assert dae.loss_curve_ == straight.loss_curve_
     np.testing.assert_array_equal(dae.transform(small_X), straight.transform(small_X))
@@ -508,3 +511,20 @@ def test_clone_keeps_parameters_and_drops_fitted_state(small_X):
     assert not hasattr(copy, "module_")
     assert copy.get_params()["corruption__std"] == 0.3
     assert copy.corruption is not dae.corruption
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int64])
+def test_integer_images_beyond_one_get_a_warning_that_says_what_to_do(small_X, dtype):
+    """0..255 integers once trained silently with MSE and a negligible default noise."""
+    from skdae.exceptions import IntegerDataWarning
+
+    pixels = np.round(small_X * 255).astype(dtype)
+    with pytest.warns(IntegerDataWarning, match=r"up to 25\d.*pass X / 255.*X.astype\(float\)"):
+        DenoisingAutoencoder(**FAST).fit(pixels)
+
+
+@pytest.mark.parametrize(
+    "make", [lambda X: np.round(X * 255), lambda X: (X > 0.5).astype(np.int64)]
+)
+def test_floats_and_binary_integers_train_without_that_warning(small_X, make):
+    DenoisingAutoencoder(**FAST).fit(make(small_X))  # warnings are errors in this suite

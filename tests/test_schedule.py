@@ -40,7 +40,9 @@ def test_cosine_warms_up_linearly_then_decays_to_its_floor(n_epochs, warmup):
 
 def test_fit_takes_each_step_at_the_scheduled_rate(small_X):
     # 60 samples in batches of 32: each epoch is 2 steps, at 32/60 and 60/60 of the epoch.
-    dae = DenoisingAutoencoder(**dict(FAST, max_iter=4, learning_rate_init=PEAK))
+    dae = DenoisingAutoencoder(
+        **dict(FAST, max_iter=4, learning_rate_init=PEAK, learning_rate="cosine")
+    )
     dae.partial_fit(small_X)
     rates = _record_rates(dae)
     for _ in range(3):
@@ -82,3 +84,35 @@ def test_the_schedule_changes_training(small_X):
     constant = DenoisingAutoencoder(**dict(FAST, learning_rate="constant")).fit(small_X)
     cosine = DenoisingAutoencoder(**FAST).fit(small_X)
     assert constant.loss_curve_ != cosine.loss_curve_
+
+
+def test_by_default_fit_runs_the_cosine_and_a_stream_a_constant_rate(small_X):
+    """A stream of partial_fit calls once sat at 1% of the rate after max_iter calls."""
+    assert DenoisingAutoencoder(**FAST).fit(small_X).learning_rate_ == "cosine"
+    streamed = DenoisingAutoencoder(**dict(FAST, learning_rate_init=PEAK))
+    streamed.partial_fit(small_X)
+    rates = _record_rates(streamed)
+    for _ in range(3 * FAST["max_iter"]):
+        streamed.partial_fit(small_X)
+    assert streamed.learning_rate_ == "constant"
+    assert rates == [PEAK] * (2 * 3 * FAST["max_iter"])
+
+
+def test_an_explicit_schedule_is_the_one_in_force(small_X):
+    dae = DenoisingAutoencoder(**dict(FAST, learning_rate="constant")).fit(small_X)
+    assert dae.learning_rate_ == "constant"
+    dae.set_params(learning_rate="cosine").partial_fit(small_X)
+    assert dae.learning_rate_ == "cosine"
+
+
+def test_a_long_stream_with_the_defaults_keeps_learning(digits):
+    """Ten chunks streamed eight times (80 calls, max_iter=5): the loss keeps falling
+    well after max_iter calls, where the cosine would have reached its floor."""
+    X_train = digits[0]
+    dae = DenoisingAutoencoder(latent_dim=16, hidden_layer_sizes=(64,), max_iter=5, random_state=0)
+    for _ in range(8):
+        for chunk in np.array_split(X_train, 10):
+            dae.partial_fit(chunk)
+    early = np.mean(dae.loss_curve_[5:15])
+    late = np.mean(dae.loss_curve_[-10:])
+    assert late < 0.9 * early

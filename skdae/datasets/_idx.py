@@ -10,12 +10,15 @@ with extra bytes fails loudly, naming the file, instead of yielding garbage.
 """
 
 import gzip
+import hashlib
+import math
 import struct
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from skdae._validation import physical_memory_bytes
 from skdae.datasets._base import atomic_write, open_uncompressed
 from skdae.exceptions import IDXFormatError, InputError
 
@@ -75,33 +78,53 @@ def read_idx(path):
     ...     read_idx(path)
     array([3, 1, 4], dtype=uint8)
     """
-    return parse_idx(read_uncompressed(path), source=path)
+    return read_idx_and_md5(path)[0]
 
 
-def read_uncompressed(path):
-    """Return the uncompressed bytes of ``path``, gzipped or not.
+def read_idx_and_md5(path):
+    """Read an IDX file like :func:`read_idx`; also return the MD5 of its uncompressed bytes.
 
-    Loaders that verify a checksum hash these bytes, then parse them with
-    :func:`parse_idx`, so each file is decompressed once.
+    The file is decompressed as a stream straight into the array the header declares:
+    memory never exceeds that array, however the file was compressed, and a header
+    that declares more than this machine's memory is refused before anything is read.
     """
+    digest = hashlib.md5(usedforsecurity=False)
     with open_uncompressed(path) as stream:
         try:
-            return stream.read()
+            array = _read_stream(_Hashing(stream, digest), source=path)
         # Only decompression failures; a genuine I/O error propagates unchanged.
         except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
             raise IDXFormatError(
                 f"{path} could not be decompressed ({exc}). The gzip stream is damaged or "
                 "truncated; download the file again."
             ) from exc
+    return array, digest.hexdigest()
 
 
-def parse_idx(raw, *, source="<bytes>"):
-    """Parse the bytes of an uncompressed IDX file; ``source`` names it in errors."""
-    if len(raw) < 4:
+class _Hashing:
+    """A binary stream that feeds every byte read through it to ``digest``."""
+
+    def __init__(self, stream, digest):
+        self._stream, self._digest = stream, digest
+
+    def read(self, n):
+        data = self._stream.read(n)
+        self._digest.update(data)
+        return data
+
+    def readinto(self, buffer):
+        n = self._stream.readinto(buffer)
+        self._digest.update(buffer[:n])
+        return n
+
+
+def _read_stream(stream, *, source):
+    head = stream.read(4)
+    if len(head) < 4:
         raise IDXFormatError(
-            f"{source}: expected at least a 4-byte IDX header, found {len(raw)} bytes."
+            f"{source}: expected at least a 4-byte IDX header, found {len(head)} bytes."
         )
-    zero0, zero1, code, ndim = raw[:4]
+    zero0, zero1, code, ndim = head
     if zero0 != 0 or zero1 != 0:
         raise IDXFormatError(
             f"{source}: bad magic number; expected the first two bytes to be 00 00, "
@@ -115,29 +138,57 @@ def parse_idx(raw, *, source="<bytes>"):
         )
     if ndim == 0:
         raise IDXFormatError(f"{source}: the header declares 0 dimensions; expected at least 1.")
-    header_size = 4 + 4 * ndim
-    if len(raw) < header_size:
+    dims = stream.read(4 * ndim)
+    if len(dims) < 4 * ndim:
         raise IDXFormatError(
-            f"{source}: truncated header; {ndim} dimensions need {header_size} header bytes, "
-            f"found {len(raw)}."
+            f"{source}: truncated header; {ndim} dimensions need {4 + 4 * ndim} header "
+            f"bytes, found {4 + len(dims)}."
         )
-    shape = struct.unpack(f">{ndim}I", raw[4:header_size])
+    shape = struct.unpack(f">{ndim}I", dims)
     dtype = _CODE_TO_DTYPE[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    found = len(raw) - header_size
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+    limit = physical_memory_bytes()
+    if limit is not None and expected > limit // 2:
+        raise IDXFormatError(
+            f"{source}: the header declares shape {shape} of {dtype.name}, "
+            f"{expected:,} bytes, more than half of this machine's memory "
+            f"({limit:,} bytes). The header is damaged, or the file is too large to load "
+            "at once: read it in parts."
+        )
+    payload = np.empty(expected, dtype=np.uint8)
+    found = _fill(stream, memoryview(payload))
+    if found == expected:
+        trailing = len(stream.read(_TRAILING_SHOWN))
+        found += trailing
     if found != expected:
         problem = (
             f"truncated by {expected - found} bytes"
             if found < expected
-            else f"{found - expected} trailing bytes"
+            else f"{found - expected}{'+' if found - expected >= _TRAILING_SHOWN else ''} "
+            "trailing bytes"
         )
         raise IDXFormatError(
             f"{source}: expected {expected} payload bytes for shape {shape} of "
             f"{dtype.name}, found {found} ({problem})."
         )
-    array = np.frombuffer(raw, dtype=dtype, offset=header_size).reshape(shape)
-    # astype copies: the result is writable and native-endian, and does not pin ``raw``.
-    return array.astype(dtype.newbyteorder("="))
+    # Native byte order, in place where the dtype needs swapping; a view otherwise.
+    array = payload.view(dtype).reshape(shape)
+    return array.astype(dtype.newbyteorder("="), copy=False)
+
+
+_CHUNK = 1 << 20
+_TRAILING_SHOWN = 1 << 16  # trailing bytes are counted up to here, then "N+"
+
+
+def _fill(stream, view):
+    """Read into ``view`` until it is full or the stream ends; the bytes read."""
+    filled = 0
+    while filled < len(view):
+        n = stream.readinto(view[filled : filled + _CHUNK])
+        if not n:
+            break
+        filled += n
+    return filled
 
 
 def write_idx(path, array, *, compress=None):

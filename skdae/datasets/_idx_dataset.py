@@ -6,7 +6,6 @@ and fallback on top. The Bunch builder is shared with the bundled sample so
 that every loader returns the same fields.
 """
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +13,8 @@ from sklearn.utils import Bunch
 
 from skdae.datasets._base import check_md5
 from skdae.datasets._descr import IDX_DESCR
-from skdae.datasets._idx import parse_idx, read_uncompressed
-from skdae.exceptions import IDXFormatError, InputError
+from skdae.datasets._idx import read_idx_and_md5
+from skdae.exceptions import ChecksumError, IDXFormatError, InputError
 
 # Role -> file name without ".gz"; the order is the order of ``return_X_y``.
 IDX_FILES = {
@@ -179,14 +178,19 @@ def read_parts(files, checksums, *, hint):
     """
     arrays = {}
     for role, path in files.items():
-        raw = read_uncompressed(path)
         expected = checksums.get(IDX_FILES[role])
+        try:
+            arrays[role], actual = read_idx_and_md5(path)
+        except IDXFormatError as exc:
+            if expected is None:
+                raise
+            # For an official file, "not the official file" is the clearer diagnosis
+            # than whatever format error the damage happens to cause.
+            raise ChecksumError(
+                f"{path} is not the official file (MD5 {expected} expected): {exc} {hint}"
+            ) from exc
         if expected is not None:
-            # Hash before parsing: for an official file, "wrong checksum" is the clearer
-            # diagnosis than whatever format error the damage happens to cause.
-            actual = hashlib.md5(raw, usedforsecurity=False).hexdigest()
             check_md5(path, expected, actual=actual, hint=hint)
-        arrays[role] = parse_idx(raw, source=path)
     _check_consistent(arrays, files)
     return tuple(arrays[role] for role in IDX_FILES)
 

@@ -42,7 +42,9 @@ class LatentSpaceDisplay:
     >>> from skdae import DenoisingAutoencoder
     >>> from skdae.plotting import LatentSpaceDisplay
     >>> X = np.random.RandomState(0).rand(30, 8)
-    >>> dae = DenoisingAutoencoder(latent_dim=3, hidden_layer_sizes=(6,), max_iter=2).fit(X)
+    >>> dae = DenoisingAutoencoder(
+    ...     latent_dim=3, hidden_layer_sizes=(6,), max_iter=2, random_state=0
+    ... ).fit(X)
     >>> display = LatentSpaceDisplay.from_estimator(dae, X, np.arange(30) % 3)
     >>> display.embedding.shape
     (30, 2)

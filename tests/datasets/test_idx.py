@@ -163,3 +163,53 @@ def test_md5_is_of_the_uncompressed_bytes(tmp_path):
     expected = hashlib.md5(raw).hexdigest()
     assert md5_file(_write_raw(tmp_path / "plain", raw)) == expected
     assert md5_file(_write_raw(tmp_path / "packed.gz", raw, gz=True)) == expected
+
+
+@pytest.mark.parametrize(
+    "dims",
+    [(2**32 - 1, 2**32 - 1, 2**32 - 1), (2**31, 2**31, 16)],
+    ids=["beyond int64", "wraps to zero in int64"],
+)
+def test_dimensions_whose_product_overflows_are_refused_before_reading(tmp_path, dims):
+    path = _write_raw(tmp_path / "huge-idx3-ubyte", _header(0x08, *dims) + bytes(8))
+    with pytest.raises(IDXFormatError, match="more than half of this machine's memory"):
+        read_idx(path)
+
+
+def test_a_gzip_bomb_inflates_no_further_than_its_header_declares(tmp_path):
+    """A small .gz whose header declares 10 values but whose stream inflates to 256 MB:
+    refused after reading only what the header declared and a little more."""
+    path = tmp_path / "bomb-idx1-ubyte.gz"
+    with gzip.open(path, "wb") as stream:
+        stream.write(_header(0x08, 10))
+        block = bytes(2**24)
+        for _ in range(16):
+            stream.write(block)
+    assert path.stat().st_size < 2**20
+    with pytest.raises(IDXFormatError, match=r"found 65546 \(65536\+ trailing bytes\)"):
+        read_idx(path)
+
+
+def test_random_flips_and_truncations_of_a_gzipped_file_are_refused_or_harmless(tmp_path):
+    """gzip's CRC covers the payload, so each change ends in IDXFormatError or, where the
+    byte did not matter (the gzip header's time stamp, flags), in the very same array.
+    An uncompressed IDX file has no checksum: a flipped pixel there is a new pixel."""
+    images = np.random.default_rng(0).integers(0, 256, (20, 28, 28), dtype=np.uint8)
+    good = write_idx(tmp_path / "good-idx3-ubyte.gz", images).read_bytes()
+    rng = np.random.default_rng(1)
+    target = tmp_path / "fuzzed-idx3-ubyte.gz"
+    refused = 0
+    candidates = [good[:cut] for cut in rng.integers(0, len(good), 300)]
+    for position in rng.integers(0, len(good), 2000):
+        damaged = bytearray(good)
+        damaged[position] ^= 1 << int(rng.integers(8))
+        candidates.append(bytes(damaged))
+    for content in candidates:
+        target.write_bytes(content)
+        try:
+            result = read_idx(target)
+        except IDXFormatError:
+            refused += 1
+            continue
+        np.testing.assert_array_equal(result, images)
+    assert refused >= 0.95 * len(candidates)
