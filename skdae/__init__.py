@@ -7,17 +7,21 @@ from skdae._corruption import (
     IdentityCorruption,
     MaskingNoise,
     SaltAndPepperNoise,
+    SwapNoise,
 )
 from skdae._estimator import DenoisingAutoencoder
+from skdae._imputer import DenoisingAutoencoderImputer
 from skdae._version import __version__
 
 __all__ = [
     "BaseCorruption",
     "Compose",
     "DenoisingAutoencoder",
+    "DenoisingAutoencoderImputer",
     "GaussianNoise",
     "IdentityCorruption",
     "MaskingNoise",
     "SaltAndPepperNoise",
+    "SwapNoise",
     "__version__",
 ]

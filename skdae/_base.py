@@ -45,6 +45,7 @@ from skdae._random import seed_from_random_state
 from skdae._schedule import LEARNING_RATE_SCHEDULES, learning_rate_at
 from skdae._training import (
     LOSSES,
+    MISSING_INPUT,
     OPTIMIZERS,
     EarlyStopping,
     ProgressPrinter,
@@ -57,9 +58,12 @@ from skdae._validation import (
     check_bce_target,
     check_counts_are_not_bools,
     check_float32_range,
+    check_missing_values,
     check_network_fits_in_memory,
+    check_sample_weight,
     fit_context,
     is_integer_typed,
+    observed_range,
     warn_on_integer_data,
 )
 from skdae.exceptions import FitInterrupted, InputError
@@ -114,13 +118,15 @@ class BaseAutoencoder(
     # ------------------------------------------------------------------ training
 
     @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, *, X_noisy=None):
+    def fit(self, X, y=None, *, X_noisy=None, sample_weight=None):
         """Fit the autoencoder to reconstruct clean ``X`` from corrupted ``X``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Clean training data.
+            Clean training data. NaN marks a missing value: it is left out of the loss
+            and reaches the network as a masked entry (0, as
+            :class:`~skdae.MaskingNoise` masks).
 
         y : None
             Ignored; present for API consistency (a Pipeline passes class labels).
@@ -128,6 +134,11 @@ class BaseAutoencoder(
         X_noisy : array-like of shape (n_samples, n_features), default=None
             Pre-corrupted inputs aligned row by row with ``X``. When given, the network
             learns ``X_noisy -> X`` and ``corruption`` is not applied.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss (the weighted mean within each batch);
+            None weighs all alike. Requested through scikit-learn's metadata routing
+            with ``set_fit_request(sample_weight=True)``.
 
         Returns
         -------
@@ -139,6 +150,7 @@ class BaseAutoencoder(
         return self._fit(
             X,
             X_noisy,
+            sample_weight,
             fresh=fresh,
             n_epochs=self.max_iter,
             validate=self.early_stopping,
@@ -146,7 +158,7 @@ class BaseAutoencoder(
         )
 
     @fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None, *, X_noisy=None):
+    def partial_fit(self, X, y=None, *, X_noisy=None, sample_weight=None):
         """Train for one epoch on ``X``, continuing from the current weights.
 
         The first call initializes the model. ``early_stopping`` is not used here:
@@ -164,6 +176,9 @@ class BaseAutoencoder(
         X_noisy : array-like of shape (n_samples, n_features), default=None
             Pre-corrupted inputs aligned with ``X``; see :meth:`fit`.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss; see :meth:`fit`.
+
         Returns
         -------
         self : object
@@ -173,13 +188,20 @@ class BaseAutoencoder(
         # call) started.
         fresh = not self._is_fitted()
         return self._fit(
-            X, X_noisy, fresh=fresh, n_epochs=1, validate=False, restart_schedule=False
+            X,
+            X_noisy,
+            sample_weight,
+            fresh=fresh,
+            n_epochs=1,
+            validate=False,
+            restart_schedule=False,
         )
 
-    def _fit(self, X, X_noisy, *, fresh, n_epochs, validate, restart_schedule):
+    def _fit(self, X, X_noisy, sample_weight, *, fresh, n_epochs, validate, restart_schedule):
         with self._rollback_on_error():
             check_counts_are_not_bools(self, self._count_parameters)
             X, X_noisy = self._validate_training_data(X, X_noisy, reset=fresh)
+            sample_weight = check_sample_weight(sample_weight, X)
             if fresh:
                 self._initialize(X)
             else:
@@ -187,7 +209,7 @@ class BaseAutoencoder(
             if restart_schedule:
                 self._schedule_origin = self.n_iter_
             self.learning_rate_ = self._schedule_in_force(started_by_fit=restart_schedule)
-            self._train(X, X_noisy, n_epochs=n_epochs, validate=validate)
+            self._train(X, X_noisy, sample_weight, n_epochs=n_epochs, validate=validate)
         return self
 
     def _schedule_in_force(self, *, started_by_fit):
@@ -222,6 +244,7 @@ class BaseAutoencoder(
     def _validate_training_data(self, X, X_noisy, *, reset):
         integer_typed = is_integer_typed(X)
         X = self._validate_X(X, reset=reset)
+        check_missing_values(X)
         if integer_typed:
             warn_on_integer_data(X)
         if X_noisy is not None:
@@ -236,7 +259,9 @@ class BaseAutoencoder(
 
     def _validate_X(self, X, *, reset=False):
         """scikit-learn's checks of ``X`` (and of its width when fitted), and float32's range."""
-        X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
+        X = validate_data(
+            self, X, reset=reset, dtype=[np.float32, np.float64], ensure_all_finite="allow-nan"
+        )
         check_float32_range(X)
         return X
 
@@ -282,7 +307,8 @@ class BaseAutoencoder(
         output_activation = self.output_activation
         loss = self.loss
         if loss == "auto":
-            in_unit_range = X.size > 0 and X.min() >= 0.0 and X.max() <= 1.0
+            low, high = observed_range(X)
+            in_unit_range = X.size > 0 and low >= 0.0 and high <= 1.0
             loss = "bce" if in_unit_range and output_activation in ("auto", "sigmoid") else "mse"
         if output_activation == "auto":
             output_activation = "sigmoid" if loss == "bce" else "identity"
@@ -316,12 +342,13 @@ class BaseAutoencoder(
             self.module_.parameters(), float(self.learning_rate_init), float(self.alpha)
         )
 
-    def _train(self, X, X_noisy, *, n_epochs, validate):
+    def _train(self, X, X_noisy, sample_weight, *, n_epochs, validate):
         if self.loss_ == "bce":
             check_bce_target(X)
         # Resolved at every call so that set_params(corruption__std=...) between
         # warm-started fits takes effect.
         self.corruption_ = make_corruption(self.corruption)
+        self.corruption_.prepare(X)
         self.matmul_precision_ = resolve_matmul_precision(self.matmul_precision, self.device_)
         data = prepare_data(
             X,
@@ -330,6 +357,7 @@ class BaseAutoencoder(
             validation_fraction=self.validation_fraction if validate else None,
             corruption=self.corruption_,
             seed=self._seed,
+            sample_weight=sample_weight,
         )
         settings = TrainingSettings(
             loss=self.loss_,
@@ -461,7 +489,8 @@ class BaseAutoencoder(
 
         ``X`` is reconstructed without corruption and compared with itself, so higher
         is better and 0 is a perfect reconstruction. To measure denoising, compare
-        ``predict(X_noisy)`` with the clean data instead.
+        ``predict(X_noisy)`` with the clean data instead. Missing values (NaN) are
+        left out of the mean.
 
         Parameters
         ----------
@@ -474,12 +503,56 @@ class BaseAutoencoder(
         Returns
         -------
         score : float
-            ``-mean((predict(X) - X) ** 2)``.
+            ``-mean((predict(X) - X) ** 2)`` over the observed values.
         """
+        errors = self._squared_errors(X)
+        if not np.isnan(errors).any():
+            return -float(np.mean(errors))
+        observed = ~np.isnan(errors)
+        return -float(np.sum(errors, where=observed) / np.count_nonzero(observed))
+
+    def score_samples(self, X):
+        """Return each row's negated mean squared reconstruction error.
+
+        Higher means more typical of the training data, as for scikit-learn's outlier
+        detectors (:meth:`sklearn.ensemble.IsolationForest.score_samples`): rank rows
+        by it, or threshold it, to flag anomalies. Missing values are left out of each
+        row's mean; a row with no observed value scores NaN.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``-mean((predict(X) - X) ** 2, axis=1)`` over each row's observed values.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skdae import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).rand(200, 6) * 0.1 + 0.45  # tightly clustered
+        >>> dae = DenoisingAutoencoder(latent_dim=2, hidden_layer_sizes=(8,), max_iter=50,
+        ...                            random_state=0).fit(X)
+        >>> outlier = np.ones((1, 6))
+        >>> bool(dae.score_samples(outlier)[0] < dae.score_samples(X).min())
+        True
+        """
+        errors = self._squared_errors(X)
+        observed = ~np.isnan(errors)
+        counts = observed.sum(axis=1)
+        totals = np.sum(errors, axis=1, where=observed)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return -(totals / counts)
+
+    def _squared_errors(self, X):
+        """``(predict(X) - X) ** 2``, NaN where ``X`` is missing."""
         check_is_fitted(self)
         X = self._validate_X(X)
         reconstruction = self._run_in_batches(self.module_, X, self.n_features_in_)
-        return -float(np.mean((reconstruction - X) ** 2))
+        return (reconstruction - X) ** 2
 
     def summary(self):
         """Describe the fitted network layer by layer.
@@ -517,11 +590,14 @@ class BaseAutoencoder(
         """
         out = np.empty((X.shape[0], n_out), dtype=X.dtype)
         block = inference_block_rows(X.shape[1])
+        has_missing = bool(np.isnan(X).any())
         self.module_.eval()
         # At the user's precision, whatever another thread is training at.
         with torch.no_grad(), users_precision(self.device_):
             for rows in gen_batches(X.shape[0], block):
                 chunk = as_float32_tensor(X[rows], self.device_)
+                if has_missing:  # presented as in training: masked entries
+                    chunk = torch.nan_to_num(chunk, nan=MISSING_INPUT)
                 n_rows = chunk.shape[0]
                 if n_rows < block:
                     chunk = torch.cat([chunk, chunk.new_zeros((block - n_rows, chunk.shape[1]))])
@@ -536,6 +612,7 @@ class BaseAutoencoder(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.allow_nan = True
         return tags
 
     # --------------------------------------------------------------- persistence

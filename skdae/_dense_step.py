@@ -62,10 +62,10 @@ class AutogradStep:
         self.loss_fn = loss_fn
         self.parameters = list(module.parameters())
 
-    def __call__(self, inputs, target):
+    def __call__(self, inputs, target, weights=None):
         for parameter in self.parameters:
             parameter.grad = None
-        loss = self.loss_fn(self.module, inputs, target)
+        loss = self.loss_fn(self.module, inputs, target, weights)
         loss.backward()
         return loss.detach()
 
@@ -139,7 +139,9 @@ class DenseStep:
         return self._buffers[n]
 
     @torch.no_grad()
-    def __call__(self, inputs, target):
+    def __call__(self, inputs, target, weights=None):
+        """The batch's loss: the mean over all values, or with ``weights`` (one per value,
+        summing to 1: missing values and sample weights) the weighted sum."""
         outputs, input_grads, grad, reconstruction = self._buffers_for(inputs)
         activations = self.activations
         previous = inputs
@@ -150,19 +152,31 @@ class DenseStep:
             previous = out
         logits = outputs[-1]
 
-        # grad: the loss's gradient with respect to the logits (mean over all values).
+        # grad: the loss's gradient with respect to the logits (mean over all values,
+        # or the weighted sum).
         if self.loss == "bce":
-            loss = F.binary_cross_entropy_with_logits(logits, target)
             torch.sigmoid(logits, out=grad)
-            grad.sub_(target).div_(target.numel())
+            grad.sub_(target)
+            if weights is None:
+                loss = F.binary_cross_entropy_with_logits(logits, target)
+                grad.div_(target.numel())
+            else:
+                loss = F.binary_cross_entropy_with_logits(
+                    logits, target, weight=weights, reduction="sum"
+                )
+                grad.mul_(weights)
         else:
             if self.output is None:
                 reconstruction = logits
             else:
                 self.output[0](reconstruction.copy_(logits))
-            loss = F.mse_loss(reconstruction, target)
             torch.sub(reconstruction, target, out=grad)
-            grad.mul_(2.0 / target.numel())
+            if weights is None:
+                loss = F.mse_loss(reconstruction, target)
+                grad.mul_(2.0 / target.numel())
+            else:
+                loss = (grad.square() * weights).sum()
+                grad.mul_(weights).mul_(2.0)
             if self.output is not None:
                 self.output[1](grad, reconstruction)
 

@@ -32,6 +32,7 @@ from skdae._corruption import (
     IdentityCorruption,
     MaskingNoise,
     SaltAndPepperNoise,
+    SwapNoise,
 )
 from skdae._files import atomic_write
 from skdae._fitted_state import CORRUPTION, MODULE, OPTIMIZER, REQUIRED
@@ -51,7 +52,14 @@ _MODULE_PREFIX, _OPTIMIZER_PREFIX = "module.", "optimizer."
 # Only these classes can come out of a file: a name is looked up, never imported.
 _CORRUPTIONS = {
     cls.__name__: cls
-    for cls in (GaussianNoise, SaltAndPepperNoise, MaskingNoise, IdentityCorruption, Compose)
+    for cls in (
+        GaussianNoise,
+        SaltAndPepperNoise,
+        MaskingNoise,
+        SwapNoise,
+        IdentityCorruption,
+        Compose,
+    )
 }
 _MAX_COMPOSE_DEPTH = 8
 

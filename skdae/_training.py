@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -30,13 +31,19 @@ from skdae._random import make_generator
 from skdae.exceptions import DivergenceError, InputError
 
 
-def _bce(module, inputs, target):
+def _bce(module, inputs, target, weights=None):
     # With a sigmoid output, BCE on the logits is the stable form of BCE on the output.
-    return F.binary_cross_entropy_with_logits(module.logits(inputs), target)
+    if weights is None:
+        return F.binary_cross_entropy_with_logits(module.logits(inputs), target)
+    return F.binary_cross_entropy_with_logits(
+        module.logits(inputs), target, weight=weights, reduction="sum"
+    )
 
 
-def _mse(module, inputs, target):
-    return F.mse_loss(module(inputs), target)
+def _mse(module, inputs, target, weights=None):
+    if weights is None:
+        return F.mse_loss(module(inputs), target)
+    return ((module(inputs) - target).square_() * weights).sum()
 
 
 LOSSES = {"bce": _bce, "mse": _mse}
@@ -103,10 +110,15 @@ def train_one_epoch(
     shuffle,
     learning_rate=None,
     on_batch=None,
+    observed=None,
+    sample_weight=None,
 ):
     """Run one pass over the data and return the mean training loss.
 
-    ``loss`` names the loss, a key of ``LOSSES``.
+    ``loss`` names the loss, a key of ``LOSSES``. ``observed`` (a bool tensor like
+    ``X_target``, False where a value is missing) and ``sample_weight`` (one weight per
+    row) weight each value's loss; missing values count for nothing and reach the
+    network as :data:`MISSING_INPUT`. The mean is then the weighted mean.
 
     ``learning_rate``, when given, maps the fraction of the epoch done after a batch
     (in (0, 1]) to the rate for that batch's step; otherwise the optimizer's rate stays.
@@ -123,6 +135,7 @@ def train_one_epoch(
         torch.randperm(n_samples, generator=generator, device=X_target.device) if shuffle else None
     )
     total = torch.zeros((), dtype=torch.float64, device=X_target.device)
+    mass = torch.zeros((), dtype=torch.float64, device=X_target.device)
     for start in range(0, n_samples, batch_size):
         rows = order[start : start + batch_size] if shuffle else slice(start, start + batch_size)
         target = X_target[rows]
@@ -130,18 +143,49 @@ def train_one_epoch(
             inputs = (
                 corruption.corrupt_tensor(target, generator) if X_input is None else X_input[rows]
             )
+            if observed is not None:
+                inputs = torch.where(observed[rows], inputs, MISSING_INPUT)
         if learning_rate is not None:
             rate = learning_rate(min(start + batch_size, n_samples) / n_samples)
             for group in optimizer.param_groups:
                 group["lr"] = rate
-        batch_loss = step(inputs, target)
+        weights = value_weights(observed, sample_weight, rows, target)
+        if weights is None:
+            batch_loss = step(inputs, target)
+            total.add_(batch_loss, alpha=target.shape[0])
+        else:
+            batch_mass = weights.sum()
+            # The weighted mean over the batch: its gradient is the unweighted one's
+            # when every weight is 1 and nothing is missing.
+            batch_loss = step(inputs, target, weights / batch_mass.clamp_min(1e-30))
+            total.add_(batch_loss * batch_mass)
+            mass.add_(batch_mass)
         optimizer.step()
-        total.add_(batch_loss, alpha=target.shape[0])
         if (start // batch_size + 1) % FLUSH_SUBNORMALS_EVERY == 0:
             flush_subnormal_state(optimizer)
         if on_batch is not None:
             on_batch(min(start + batch_size, n_samples), n_samples)
-    return float(total) / n_samples
+    if observed is None and sample_weight is None:
+        return float(total) / n_samples
+    return float(total) / max(float(mass), 1e-30)
+
+
+# What a missing value is presented to the network as: the value MaskingNoise uses, so a
+# network trained with masking already knows what a hidden value looks like.
+MISSING_INPUT = 0.0
+
+
+def value_weights(observed, sample_weight, rows, target):
+    """The weight of each value of a batch in the loss, or None when all weigh the same."""
+    if observed is None and sample_weight is None:
+        return None
+    if observed is None:
+        weights = torch.ones_like(target)
+    else:
+        weights = observed[rows].to(target.dtype)
+    if sample_weight is not None:
+        weights = weights * sample_weight[rows, None]
+    return weights
 
 
 @torch.no_grad()
@@ -154,17 +198,26 @@ def flush_subnormal_state(optimizer):
 
 
 @torch.no_grad()
-def evaluation_loss(module, loss, X_input, X_target, batch_size):
-    """Mean ``loss`` (a key of ``LOSSES``) of reconstructing ``X_target`` from ``X_input``."""
+def evaluation_loss(module, loss, X_input, X_target, batch_size, observed=None, sample_weight=None):
+    """Mean ``loss`` (a key of ``LOSSES``) of reconstructing ``X_target`` from ``X_input``,
+    weighted as :func:`train_one_epoch` weighs it."""
     module.eval()
     loss_fn = LOSSES[loss]
     total = torch.zeros((), dtype=torch.float64, device=X_target.device)
+    mass = torch.zeros((), dtype=torch.float64, device=X_target.device)
     # At the user's precision, whatever another thread is training at.
     with users_precision(X_target.device):
         for start in range(0, X_target.shape[0], batch_size):
             rows = slice(start, start + batch_size)
-            total += loss_fn(module, X_input[rows], X_target[rows]) * X_target[rows].shape[0]
-    return float(total) / X_target.shape[0]
+            weights = value_weights(observed, sample_weight, rows, X_target[rows])
+            if weights is None:
+                total += loss_fn(module, X_input[rows], X_target[rows]) * X_target[rows].shape[0]
+            else:
+                total += loss_fn(module, X_input[rows], X_target[rows], weights)
+                mass += weights.sum()
+    if observed is None and sample_weight is None:
+        return float(total) / X_target.shape[0]
+    return float(total) / max(float(mass), 1e-30)
 
 
 class EarlyStopping:
@@ -276,25 +329,43 @@ class TrainingSettings:
 
 @dataclass(frozen=True)
 class TrainingData:
-    """Training tensors on the device: the clean targets, the pre-corrupted inputs (None
-    to corrupt each batch afresh) and the held-out ``(inputs, targets)`` or None."""
+    """Training tensors on the device: the clean targets (missing values as
+    :data:`MISSING_INPUT`), the pre-corrupted inputs (None to corrupt each batch
+    afresh), where values are observed (None: everywhere), the sample weights (None:
+    all 1) and the held-out ``(inputs, targets, observed, weights)`` or None."""
 
     target: torch.Tensor
     inputs: torch.Tensor | None = None
     validation: tuple | None = None
+    observed: torch.Tensor | None = None
+    sample_weight: torch.Tensor | None = None
 
 
-def prepare_data(X, X_noisy, device, *, validation_fraction, corruption, seed):
-    """Move ``X`` (and ``X_noisy``) to ``device`` once and hold out a validation part.
+def prepare_data(X, X_noisy, device, *, validation_fraction, corruption, seed, sample_weight=None):
+    """Move ``X`` (and ``X_noisy``, ``sample_weight``) to ``device`` once and hold out a
+    validation part.
 
-    ``validation_fraction`` None holds out nothing. The held-out inputs are corrupted
-    once, with a generator fixed by ``seed``, so the validation loss is comparable from
-    epoch to epoch and from fit to fit.
+    NaN in ``X`` are missing values: they are recorded in ``observed`` and replaced by
+    :data:`MISSING_INPUT`, so that no NaN reaches the network or the loss (a NaN in
+    ``X_noisy`` is a hidden input, replaced the same way). ``validation_fraction`` None
+    holds out nothing. The held-out inputs are corrupted once, with a generator fixed
+    by ``seed``, so the validation loss is comparable from epoch to epoch and fit to fit.
     """
+    missing = np.isnan(X)
+    observed = None
+    if missing.any():
+        observed = torch.as_tensor(~missing, device=device)
+        X = np.where(missing, MISSING_INPUT, X)
+    del missing
     target = as_float32_tensor(X, device)
-    inputs = None if X_noisy is None else as_float32_tensor(X_noisy, device)
+    inputs = None
+    if X_noisy is not None:
+        inputs = as_float32_tensor(np.nan_to_num(X_noisy, nan=MISSING_INPUT), device)
+    weights = None
+    if sample_weight is not None:
+        weights = torch.as_tensor(sample_weight, dtype=torch.float32, device=device)
     if validation_fraction is None:
-        return TrainingData(target, inputs)
+        return TrainingData(target, inputs, None, observed, weights)
     n_samples = target.shape[0]
     n_validation = math.ceil(validation_fraction * n_samples)
     if n_samples - n_validation < 1:
@@ -314,7 +385,20 @@ def prepare_data(X, X_noisy, device, *, validation_fraction, corruption, seed):
         train_inputs = None
     else:
         val_inputs, train_inputs = inputs[val_rows], inputs[train_rows]
-    return TrainingData(target[train_rows], train_inputs, (val_inputs, val_target))
+
+    def part(tensor, rows):
+        return None if tensor is None else tensor[rows]
+
+    if observed is not None:
+        val_inputs = torch.where(observed[val_rows], val_inputs, MISSING_INPUT)
+    validation = (val_inputs, val_target, part(observed, val_rows), part(weights, val_rows))
+    return TrainingData(
+        target[train_rows],
+        train_inputs,
+        validation,
+        part(observed, train_rows),
+        part(weights, train_rows),
+    )
 
 
 @dataclass(frozen=True)
@@ -356,8 +440,15 @@ def fit_loop(module, optimizer, data, settings, *, first_epoch, n_epochs, progre
             loss = _train_epoch(module, optimizer, data, settings, epoch, on_batch, device)
             validation_loss = None
             if data.validation is not None:
+                val_inputs, val_target, val_observed, val_weights = data.validation
                 validation_loss = evaluation_loss(
-                    module, settings.loss, *data.validation, settings.batch_size
+                    module,
+                    settings.loss,
+                    val_inputs,
+                    val_target,
+                    settings.batch_size,
+                    observed=val_observed,
+                    sample_weight=val_weights,
                 )
             _check_finite(epoch, loss, validation_loss)
             seconds = progress.epoch_seconds()
@@ -400,6 +491,8 @@ def _train_epoch(module, optimizer, data, settings, epoch, on_batch, device):
             shuffle=settings.shuffle,
             learning_rate=rate,
             on_batch=on_batch,
+            observed=data.observed,
+            sample_weight=data.sample_weight,
         )
 
 

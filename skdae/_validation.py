@@ -10,11 +10,18 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
+from sklearn.utils.validation import _check_feature_names_in, _check_sample_weight
 
-from skdae.exceptions import InputError, IntegerDataWarning
+from skdae.exceptions import EmptyFeatureWarning, InputError, IntegerDataWarning
 
 __all__ = [
+    "HasMethods",
     "Integral",
     "Interval",
     "InvalidParameterError",
@@ -53,7 +60,7 @@ def check_hidden_layer_sizes(hidden_layer_sizes):
 
 def check_bce_target(X):
     """Binary cross-entropy compares against targets in [0, 1]; refuse anything else."""
-    low, high = float(np.min(X)), float(np.max(X))
+    low, high = observed_range(X)
     if low < 0.0 or high > 1.0:
         raise InputError(
             f"loss='bce' needs the clean X in [0, 1]; got values in [{low:.3g}, {high:.3g}]. "
@@ -78,9 +85,10 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 def check_float32_range(X, name="X"):
     """The network computes in float32: refuse values beyond its range, which would
-    turn into infinities (NaN outputs, a diverging fit) instead of an error."""
+    turn into infinities (NaN outputs, a diverging fit) instead of an error. Missing
+    values (NaN) are not values here."""
     if X.size and X.dtype.itemsize > 4:
-        largest = float(np.max(np.abs(X)))
+        largest = float(np.max(np.abs(X), where=~np.isnan(X), initial=0.0))
         if largest > _FLOAT32_MAX:
             raise InputError(
                 f"{name} holds values up to {largest:.3g} in magnitude, beyond float32's range "
@@ -140,3 +148,56 @@ def warn_on_integer_data(X):
             IntegerDataWarning,
             stacklevel=4,
         )
+
+
+def observed_range(X):
+    """``(min, max)`` of the values of ``X`` that are not missing (NaN)."""
+    observed = ~np.isnan(X)
+    return (
+        float(np.min(X, where=observed, initial=np.inf)),
+        float(np.max(X, where=observed, initial=-np.inf)),
+    )
+
+
+def check_missing_values(X, name="X"):
+    """Refuse data with no observed value; warn about features never observed."""
+    missing = np.isnan(X)
+    if not missing.any():
+        return
+    if missing.all():
+        raise InputError(
+            f"{name} holds no observed value (every entry is NaN); there is nothing to learn from."
+        )
+    never = np.flatnonzero(missing.all(axis=0))
+    if never.size:
+        warnings.warn(
+            f"{never.size} feature(s) of {name} are missing in every sample (columns "
+            f"{never[:10].tolist()}{' ...' if never.size > 10 else ''}): the network cannot "
+            "learn them, so their reconstructions carry no information. Drop them, or "
+            "fit on data where they are observed.",
+            EmptyFeatureWarning,
+            stacklevel=5,
+        )
+
+
+def check_sample_weight(sample_weight, X):
+    """``sample_weight`` as float64 of one non-negative weight per row, or None.
+
+    All-zero weights are refused (as scikit-learn 1.9 does), whatever its version.
+    """
+    if sample_weight is None:
+        return None
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    if not np.any(sample_weight):
+        raise InputError(
+            "sample_weight holds only zeros: no sample would count. Give at least one "
+            "sample a positive weight."
+        )
+    return sample_weight
+
+
+def check_feature_names_in(estimator, input_features):
+    """scikit-learn's resolution of ``input_features`` for ``get_feature_names_out``."""
+    return _check_feature_names_in(estimator, input_features)

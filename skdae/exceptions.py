@@ -22,6 +22,7 @@ bad content, ``OSError`` for failed I/O). The tree, in one place::
                                            a model saved with another skdae or torch version
     SampleDataWarning(UserWarning)         the bundled MNIST sample stands in for the full set
     IntegerDataWarning(UserWarning)        integer X beyond [0, 1] (8-bit images not / 255?)
+    EmptyFeatureWarning(UserWarning)       a feature is missing (NaN) in every training sample
     PrecisionWarning(UserWarning)          a matmul precision the hardware lacks; float32 used
 
     FitInterrupted(KeyboardInterrupt)      Ctrl-C stopped a fit; says what the model kept
@@ -36,6 +37,7 @@ __all__ = [
     "DeviceWarning",
     "DivergenceError",
     "DownloadError",
+    "EmptyFeatureWarning",
     "FitInterrupted",
     "IDXFormatError",
     "InconsistentVersionWarning",
@@ -173,4 +175,12 @@ class PrecisionWarning(UserWarning):
     """The requested ``matmul_precision`` is not computed natively on this hardware.
 
     skdae trains in float32 instead and says so in ``matmul_precision_``.
+    """
+
+
+class EmptyFeatureWarning(UserWarning):
+    """A feature is missing (NaN) in every sample ``fit`` was given.
+
+    Nothing can be learned about it: its reconstructions (and the imputer's fills) carry
+    no information about the data.
     """

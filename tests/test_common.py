@@ -22,17 +22,42 @@ def _public_estimators():
 
 # Each estimator twice: small and fast, and at its default architecture (where BLAS
 # picks the kernels that real use meets, e.g. for check_methods_subset_invariance).
-ESTIMATORS = [cls(**FAST) for cls in _public_estimators()] + [
-    cls(max_iter=3, random_state=0) for cls in _public_estimators()
+def _fast(cls):
+    if cls is skdae.DenoisingAutoencoderImputer:
+        return cls(skdae.DenoisingAutoencoder(**FAST))
+    return cls(**FAST)
+
+
+def _default_architecture(cls):
+    if cls is skdae.DenoisingAutoencoderImputer:
+        return cls(skdae.DenoisingAutoencoder(max_iter=3), random_state=0)
+    return cls(max_iter=3, random_state=0)
+
+
+ESTIMATORS = [_fast(cls) for cls in _public_estimators()] + [
+    _default_architecture(cls) for cls in _public_estimators()
 ]
 
 
 def _expected_failed_checks(estimator):
+    if isinstance(estimator, skdae.DenoisingAutoencoder):
+        return {
+            # Training is mini-batch stochastic: a weight of 2 and a repeated row are the
+            # same objective in expectation, not the same batches (so not the same
+            # weights to 1e-7). scikit-learn's MLP expects this failure for the same
+            # reason; tests/test_sample_weight.py holds them to a stated tolerance.
+            "check_sample_weight_equivalence_on_dense_data": (
+                "mini-batch training: weights equal repeated rows in expectation only"
+            ),
+        }
     return {}
 
 
 def test_discovery_finds_the_estimator():
-    assert [type(e).__name__ for e in ESTIMATORS] == ["DenoisingAutoencoder"] * 2
+    assert [type(e).__name__ for e in ESTIMATORS] == [
+        "DenoisingAutoencoder",
+        "DenoisingAutoencoderImputer",
+    ] * 2
 
 
 # The checks use data with as few as one feature, narrower than latent_dim=2, and

@@ -138,7 +138,7 @@ def test_bad_parameters_are_refused(corruption, match):
 
 def test_parameters_are_searchable():
     noise = GaussianNoise(0.2, clip=(0, 1))
-    assert noise.get_params() == {"std": 0.2, "clip": (0, 1)}
+    assert noise.get_params() == {"std": 0.2, "clip": (0, 1), "relative": False}
     assert noise.set_params(std=0.4).std == 0.4
     copy = clone(noise)
     assert copy is not noise and copy.get_params() == noise.get_params()

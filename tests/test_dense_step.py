@@ -68,6 +68,48 @@ def test_loss_and_gradients_match_autograd(hidden, activation, latent, output, l
         torch.testing.assert_close(inputs, inputs_before, rtol=0, atol=0)
 
 
+def _masked_reference(module, loss, inputs, target, observed, row_weights):
+    """The weighted loss written from its definition, differentiated by autograd: only
+    observed values count, each weighted by its row's weight, normalized to sum 1."""
+    for parameter in module.parameters():
+        parameter.grad = None
+    if loss == "bce":
+        values = torch.nn.functional.binary_cross_entropy_with_logits(
+            module.logits(inputs), target, reduction="none"
+        )
+    else:
+        values = (module(inputs) - target) ** 2
+    weights = observed * row_weights[:, None]
+    value = (values * weights)[observed].sum() / weights.sum()
+    value.backward()
+    return value.detach(), [p.grad.clone() for p in module.parameters()]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("hidden, activation, latent, output, loss", CASES)
+def test_masked_and_weighted_loss_and_gradients_match_their_definition(
+    hidden, activation, latent, output, loss, device
+):
+    """Missing values count for nothing, whatever the target holds there (NaN included);
+    the hand-written and the autograd steps agree with the definition."""
+    module = _network(hidden, activation, latent, output).to(device)
+    generator = torch.Generator().manual_seed(4)
+    inputs, target = _batch(16, 5, device)
+    observed = (torch.rand((16, 7), generator=generator) > 0.3).to(device)
+    row_weights = torch.rand(16, generator=generator).to(device) * 3
+    expected_loss, expected_grads = _masked_reference(
+        module, loss, inputs, target, observed, row_weights
+    )
+    weights = observed * row_weights[:, None]
+    weights = weights / weights.sum()
+    garbage = torch.where(observed, target, torch.full_like(target, 0.77))  # not NaN: BCE
+    for step in (DenseStep.build(module, loss), AutogradStep(module, LOSSES[loss])):
+        got_loss = step(inputs, garbage, weights)
+        torch.testing.assert_close(got_loss, expected_loss, rtol=1e-5, atol=1e-7)
+        for parameter, expected in zip(module.parameters(), expected_grads, strict=True):
+            torch.testing.assert_close(parameter.grad, expected, rtol=1e-4, atol=1e-7)
+
+
 @pytest.mark.parametrize("activation", ["gelu", "elu"])
 def test_activations_without_a_hand_written_derivative_train_through_autograd(activation):
     module = _network((8,), activation, None, "sigmoid")

@@ -372,14 +372,14 @@ def test_verbose_2_keeps_logs_clean(small_X, capsys):
 @pytest.mark.parametrize(
     "X, error, match",
     [
-        (np.array([[np.nan, 1.0], [0.5, 0.5]]), ValueError, "NaN"),
+        (np.full((2, 2), np.nan), ValueError, "holds no observed value"),
         (np.array([[np.inf, 1.0], [0.5, 0.5]]), ValueError, "infinity"),
         (np.ones(5), ValueError, "Expected 2D array"),
         (np.empty((0, 3)), ValueError, "0 sample"),
         (np.array([["a", "b"], ["c", "d"]]), ValueError, "could not convert|dtype='numeric'"),
         (sp.csr_matrix(np.eye(3)), TypeError, "dense data is required"),
     ],
-    ids=["nan", "inf", "1d", "empty", "strings", "sparse"],
+    ids=["all missing", "inf", "1d", "empty", "strings", "sparse"],
 )
 def test_fit_rejects_bad_X(X, error, match):
     with pytest.raises(error, match=match):

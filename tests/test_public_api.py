@@ -6,10 +6,12 @@ DOCUMENTED = [
     "BaseCorruption",
     "Compose",
     "DenoisingAutoencoder",
+    "DenoisingAutoencoderImputer",
     "GaussianNoise",
     "IdentityCorruption",
     "MaskingNoise",
     "SaltAndPepperNoise",
+    "SwapNoise",
     "__version__",
 ]
 
@@ -53,6 +55,7 @@ SUBMODULES = {
         "DeviceWarning",
         "DivergenceError",
         "DownloadError",
+        "EmptyFeatureWarning",
         "FitInterrupted",
         "IDXFormatError",
         "InconsistentVersionWarning",

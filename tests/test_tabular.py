@@ -1,0 +1,331 @@
+"""For tables: swap noise, relative Gaussian noise, missing values, the imputer, anomaly
+scores and sample weights (routed through Pipeline and GridSearchCV)."""
+
+import numpy as np
+import pytest
+import sklearn
+import torch
+from fast_settings import FAST
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, make_scorer
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+
+from skdae import (
+    DenoisingAutoencoder,
+    DenoisingAutoencoderImputer,
+    GaussianNoise,
+    MaskingNoise,
+    SwapNoise,
+)
+from skdae.exceptions import EmptyFeatureWarning, InputError
+
+# ------------------------------------------------------------------------ swap noise
+
+
+def test_swap_noise_replaces_the_fraction_with_other_rows_values_of_the_same_column():
+    # Every value distinct, so a swapped value is recognisable and its donor row known.
+    X = np.arange(2000 * 6, dtype=np.float64).reshape(2000, 6)
+    noisy = SwapNoise(0.3).corrupt(X, random_state=0)
+    swapped = noisy != X
+    assert swapped.mean() == pytest.approx(0.3, abs=0.01)
+    for j in range(6):
+        assert set(noisy[:, j]) <= set(X[:, j])  # only the column's own values
+    # never the row's own value: a swap always changes it (values are distinct)
+    donors = (noisy[swapped] - np.nonzero(swapped)[1]) / 6
+    assert not np.any(donors == np.nonzero(swapped)[0])
+
+
+def test_swap_noise_is_searchable_reproducible_and_a_string_shortcut(small_X):
+    dae = DenoisingAutoencoder(**FAST, corruption=SwapNoise())
+    assert dae.get_params()["corruption__fraction"] == 0.15
+    a = SwapNoise(0.2).corrupt(small_X, random_state=3)
+    np.testing.assert_array_equal(a, SwapNoise(0.2).corrupt(small_X, random_state=3))
+    assert isinstance(
+        DenoisingAutoencoder(**FAST, corruption="swap").fit(small_X).corruption_, SwapNoise
+    )
+    with pytest.raises(ValueError, match="fraction"):
+        DenoisingAutoencoder(**FAST, corruption=SwapNoise(1.5)).fit(small_X)
+
+
+def test_swap_noise_on_a_single_row_changes_nothing():
+    X = np.array([[1.0, 2.0]])
+    np.testing.assert_array_equal(SwapNoise(1.0).corrupt(X, random_state=0), X)
+
+
+# ------------------------------------------------------------- relative Gaussian noise
+
+
+def test_relative_gaussian_noise_follows_each_features_spread():
+    rng = np.random.RandomState(0)
+    X = rng.randn(20000, 3) * np.array([1.0, 100.0, 0.0]) + np.array([0.0, 5.0, 7.0])
+    noise = GaussianNoise(0.1, relative=True)
+    noisy = noise.corrupt(X, random_state=1)
+    np.testing.assert_allclose((noisy - X).std(axis=0)[:2], [0.1, 10.0], rtol=0.03)
+    np.testing.assert_array_equal(noisy[:, 2], X[:, 2])  # a constant column: no noise
+    np.testing.assert_allclose(noise.feature_scale_, [1.0, 100.0, 0.0], rtol=0.03)
+
+
+def test_relative_noise_is_learned_at_fit_from_the_observed_values(small_X):
+    X = small_X * np.array([1, 10, 100, 1, 1, 1, 1, 1, 1, 1000])
+    X[0, 0] = np.nan
+    dae = DenoisingAutoencoder(**FAST, corruption=GaussianNoise(0.2, relative=True)).fit(X)
+    np.testing.assert_allclose(dae.corruption_.feature_scale_, np.nanstd(X, axis=0))
+
+
+def test_relative_noise_unprepared_says_how():
+    with pytest.raises(InputError, match="prepare"):
+        GaussianNoise(relative=True).corrupt_tensor(torch.zeros(2, 2), torch.Generator())
+
+
+# ---------------------------------------------------------------------- missing values
+
+
+def _with_missing(X, fraction, seed=0):
+    X = X.copy()
+    X[np.random.RandomState(seed).rand(*X.shape) < fraction] = np.nan
+    return X
+
+
+def test_missing_values_never_reach_the_network_or_the_loss(small_X):
+    X = _with_missing(small_X, 0.3)
+    dae = DenoisingAutoencoder(**FAST).fit(X)
+    assert np.isfinite(dae.loss_curve_).all()
+    for method in ("transform", "predict"):
+        assert np.isfinite(getattr(dae, method)(X)).all()
+    assert np.isfinite(dae.score(X))
+
+
+def test_score_and_score_samples_leave_missing_values_out(small_X):
+    dae = DenoisingAutoencoder(**FAST).fit(small_X)
+    X = small_X.copy()
+    X[0, :5] = np.nan
+    X[1, :] = np.nan
+    errors = (dae.predict(np.nan_to_num(X)) - X) ** 2
+    scores = dae.score_samples(X)
+    assert scores[0] == pytest.approx(-np.mean(errors[0, 5:]))
+    assert np.isnan(scores[1])  # nothing observed: nothing to score
+    np.testing.assert_allclose(scores[2:], -np.mean(errors[2:], axis=1))
+    assert dae.score(X) == pytest.approx(-np.nanmean(errors))
+
+
+def test_a_feature_missing_everywhere_gets_a_warning(small_X):
+    X = small_X.copy()
+    X[:, 3] = np.nan
+    with pytest.warns(EmptyFeatureWarning, match=r"1 feature\(s\) of X are missing in every"):
+        DenoisingAutoencoder(**FAST).fit(X)
+
+
+# ----------------------------------------------------------------------------- imputer
+
+
+@pytest.fixture(scope="module")
+def digits_missing(digits):
+    X_train, X_test = digits[0], digits[1]
+    return X_train, X_test, _with_missing(X_train, 0.2, 1), _with_missing(X_test, 0.2, 2)
+
+
+@pytest.fixture(scope="module")
+def imputer(digits_missing):
+    _, _, X_train_missing, _ = digits_missing
+    autoencoder = DenoisingAutoencoder(
+        latent_dim=32, hidden_layer_sizes=(128,), corruption=MaskingNoise(0.25), max_iter=60
+    )
+    return DenoisingAutoencoderImputer(autoencoder, random_state=0).fit(X_train_missing)
+
+
+def test_the_imputer_fills_the_gaps_and_leaves_the_rest(imputer, digits_missing):
+    _, X_test, _, X_test_missing = digits_missing
+    filled = imputer.transform(X_test_missing)
+    observed = ~np.isnan(X_test_missing)
+    assert not np.isnan(filled).any()
+    np.testing.assert_array_equal(filled[observed], X_test_missing[observed])
+    np.testing.assert_array_equal(imputer.transform(X_test), X_test)  # nothing to fill
+
+
+def test_the_imputer_learns_more_than_the_column_means(imputer, digits_missing):
+    _, X_test, X_train_missing, X_test_missing = digits_missing
+    hidden = np.isnan(X_test_missing)
+
+    def rmse(filled):
+        return np.sqrt(np.mean((filled[hidden] - X_test[hidden]) ** 2))
+
+    mean = SimpleImputer().fit(X_train_missing).transform(X_test_missing)
+    assert rmse(imputer.transform(X_test_missing)) < 0.7 * rmse(mean)
+
+
+def test_the_indicator_and_feature_names_follow_simple_imputer(small_X):
+    pd = pytest.importorskip("pandas")
+    X = small_X.copy()
+    X[:5, 2] = np.nan
+    frame = pd.DataFrame(X, columns=[f"c{i}" for i in range(10)])
+    imputer = DenoisingAutoencoderImputer(
+        DenoisingAutoencoder(**FAST), add_indicator=True, random_state=0
+    ).fit(frame)
+    out = imputer.transform(frame)
+    assert out.shape == (60, 11)
+    np.testing.assert_array_equal(out[:, 10], np.isnan(X[:, 2]))
+    reference = SimpleImputer(add_indicator=True).fit(frame)
+    assert list(imputer.get_feature_names_out()) == list(reference.get_feature_names_out())
+    imputer.set_output(transform="pandas")
+    assert list(imputer.transform(frame).columns) == list(reference.get_feature_names_out())
+
+
+def test_an_empty_feature_is_imputed_with_zero_and_new_gaps_are_filled(small_X):
+    X = small_X.copy()
+    X[:, 4] = np.nan
+    with pytest.warns(EmptyFeatureWarning):
+        imputer = DenoisingAutoencoderImputer(DenoisingAutoencoder(**FAST)).fit(X)
+    test = small_X[:5].copy()
+    test[:, 4] = np.nan
+    test[:, 7] = np.nan  # observed everywhere at fit, missing now
+    filled = imputer.transform(test)
+    assert (filled[:, 4] == 0).all()
+    assert np.isfinite(filled[:, 7]).all()
+
+
+def test_the_imputer_sits_in_a_pipeline_before_a_classifier(digits_missing, digits):
+    X_train, _, X_train_missing, X_test_missing = digits_missing
+    pipe = Pipeline(
+        [
+            ("impute", DenoisingAutoencoderImputer(DenoisingAutoencoder(**FAST), random_state=0)),
+            ("clf", LogisticRegression(max_iter=500)),
+        ]
+    ).fit(X_train_missing, digits[2])
+    assert pipe.score(X_test_missing, digits[3]) > 0.8
+
+
+def test_the_imputer_is_reproducible(small_X):
+    X = _with_missing(small_X, 0.2)
+    a = DenoisingAutoencoderImputer(DenoisingAutoencoder(**FAST), random_state=1).fit(X)
+    b = DenoisingAutoencoderImputer(DenoisingAutoencoder(**FAST), random_state=1).fit(X)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+
+
+# ---------------------------------------------------------------------- anomaly scores
+
+
+def test_score_samples_ranks_planted_outliers_last(digits):
+    X_train, X_test = digits[0], digits[1]
+    dae = DenoisingAutoencoder(
+        latent_dim=16, hidden_layer_sizes=(64,), max_iter=60, random_state=0
+    ).fit(X_train)
+    outliers = np.random.RandomState(0).rand(20, X_test.shape[1])  # uniform noise images
+    scores = dae.score_samples(np.vstack([X_test, outliers]))
+    assert scores.shape == (len(X_test) + 20,)
+    # every planted outlier scores below every real digit
+    assert scores[len(X_test) :].max() < scores[: len(X_test)].min()
+
+
+# ---------------------------------------------------------------------- sample weights
+
+
+def _full_batch(**params):
+    """One batch per epoch, no shuffling, no noise: weighting is then exactly repetition."""
+    return DenoisingAutoencoder(
+        **{**FAST, "batch_size": 1000, "max_iter": 5, "corruption": "none", "shuffle": False},
+        **params,
+    )
+
+
+def test_integer_weights_equal_repeated_rows(small_X):
+    weights = np.random.RandomState(0).randint(0, 4, len(small_X))
+    weights[0] = 1
+    weighted = _full_batch().fit(small_X, sample_weight=weights)
+    repeated = _full_batch().fit(np.repeat(small_X, weights, axis=0))
+    np.testing.assert_allclose(weighted.predict(small_X), repeated.predict(small_X), atol=2e-5)
+    np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-5)
+
+
+def test_weights_of_one_change_nothing_but_rounding(small_X):
+    plain = DenoisingAutoencoder(**FAST).fit(small_X)
+    ones = DenoisingAutoencoder(**FAST).fit(small_X, sample_weight=np.ones(len(small_X)))
+    np.testing.assert_allclose(ones.predict(small_X), plain.predict(small_X), atol=1e-5)
+
+
+def test_weights_make_the_model_fit_the_heavy_rows_better(digits):
+    """Digits 0-4 weighted 10x, or 5-9: each model reconstructs its heavy half better
+    than the other model does (same data, same number of steps)."""
+    X, y = digits[0], digits[2]
+    low = y < 5
+    params = dict(latent_dim=4, hidden_layer_sizes=(32,), max_iter=20, random_state=0)
+    favours_low = DenoisingAutoencoder(**params).fit(X, sample_weight=np.where(low, 10.0, 1.0))
+    favours_high = DenoisingAutoencoder(**params).fit(X, sample_weight=np.where(low, 1.0, 10.0))
+    assert favours_low.score(X[low]) > favours_high.score(X[low])
+    assert favours_high.score(X[~low]) > favours_low.score(X[~low])
+
+
+@pytest.mark.parametrize(
+    "weights, match",
+    [
+        (np.zeros(60), "non-zero|only zeros"),
+        (-np.ones(60), "Negative values"),
+        (np.ones(59), "sample_weight.shape"),
+        (np.full(60, np.nan), "NaN"),
+    ],
+)
+def test_bad_weights_are_refused_before_training(small_X, weights, match):
+    dae = DenoisingAutoencoder(**FAST)
+    with pytest.raises(ValueError, match=match):
+        dae.fit(small_X, sample_weight=weights)
+    assert not hasattr(dae, "module_")
+    with pytest.raises(ValueError, match=match):
+        dae.partial_fit(small_X, sample_weight=weights)
+
+
+def test_weights_reach_the_autoencoder_through_a_pipeline(small_X):
+    zeros = np.zeros(len(small_X))
+    pipe = Pipeline([("dae", DenoisingAutoencoder(**FAST))])
+    with pytest.raises(ValueError, match="non-zero|only zeros"):
+        pipe.fit(small_X, dae__sample_weight=zeros)
+    pipe.fit(small_X, dae__sample_weight=np.ones(len(small_X)))
+
+
+def test_weights_are_routed_by_metadata_routing_in_a_search(digits):
+    X, y = digits[0], digits[2]
+    with sklearn.config_context(enable_metadata_routing=True):
+        dae = DenoisingAutoencoder(**FAST).set_fit_request(sample_weight=True)
+        clf = LogisticRegression(max_iter=2000).set_fit_request(sample_weight=False)
+        pipe = Pipeline([("dae", dae), ("clf", clf)])
+        scoring = make_scorer(accuracy_score).set_score_request(sample_weight=False)
+        search = GridSearchCV(
+            pipe, {"dae__latent_dim": [4, 8]}, scoring=scoring, cv=2, error_score="raise"
+        )
+        with pytest.raises(ValueError, match="non-zero|only zeros"):
+            search.fit(X, y, sample_weight=np.zeros(len(X)))
+        search.fit(X, y, sample_weight=np.ones(len(X)))
+        assert search.best_params_["dae__latent_dim"] in (4, 8)
+
+
+def test_the_mixed_table_recipe_runs_and_names_flow_through():
+    """The user guide's recipe: ColumnTransformer -> autoencoder -> classifier."""
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(
+        {
+            "colour": rng.choice(["red", "green", "blue"], 120),
+            "size": rng.choice(["S", "M", "L"], 120),
+            "weight": rng.rand(120) * 50,
+            "price": rng.rand(120) * 1000,
+        }
+    )
+    y = (frame["weight"] > 25).astype(int)
+    columns = ColumnTransformer(
+        [
+            ("categories", OneHotEncoder(sparse_output=False), ["colour", "size"]),
+            ("numbers", StandardScaler(), ["weight", "price"]),
+        ]
+    )
+    dae = DenoisingAutoencoder(**{**FAST, "latent_dim": 3}, corruption=SwapNoise(0.15))
+    pipe = Pipeline([("columns", columns), ("dae", dae), ("clf", LogisticRegression())])
+    pipe.set_output(transform="pandas").fit(frame, y)
+    assert list(pipe[:-1].get_feature_names_out()) == [f"denoisingautoencoder{i}" for i in range(3)]
+    assert list(pipe["dae"].feature_names_in_[:2]) == [
+        "categories__colour_blue",
+        "categories__colour_green",
+    ]
+    assert pipe.score(frame, y) > 0.5
