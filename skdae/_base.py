@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_array, gen_batches
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skdae._callbacks import CallbackSupportMixin, EpochTasks
 from skdae._corruption import make_corruption
 from skdae._device import as_float32_tensor, resolve_device
 from skdae._fitted_state import (
@@ -81,7 +82,11 @@ def inference_block_rows(n_features):
 
 
 class BaseAutoencoder(
-    FittedStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    CallbackSupportMixin,
+    FittedStateMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Base class of skdae's autoencoders. Not for direct use: see the subclasses."""
 
@@ -379,6 +384,7 @@ class BaseAutoencoder(
         stopper = EarlyStopping(self.n_iter_no_change, self.tol) if validate else None
         progress = ProgressPrinter(self.verbose, self.n_iter_ + n_epochs)
         first_epoch = self.n_iter_ + 1
+        tasks = EpochTasks(self, X, n_epochs)  # scikit-learn's callbacks, when set
         try:
             for result in fit_loop(
                 self.module_,
@@ -389,8 +395,12 @@ class BaseAutoencoder(
                 n_epochs=n_epochs,
                 progress=progress,
                 stopper=stopper,
+                on_epoch_start=tasks.epoch_begins,
             ):
                 self._record_epoch(result)
+                if tasks.epoch_ends(result.loss):
+                    progress.note(f"A callback stopped the fit after epoch {result.epoch}.")
+                    break
         except _EpochInterrupted as interrupt:
             kept = self.n_iter_ >= first_epoch
             if kept:
@@ -408,6 +418,7 @@ class BaseAutoencoder(
             progress.note(message)
             raise FitInterrupted(message, model_kept=kept) from None
         self._finish_training(stopper)
+        tasks.fit_ends()
 
     def _record_epoch(self, result):
         self.n_iter_ = result.epoch

@@ -419,7 +419,18 @@ class _EpochInterrupted(Exception):
         self.epoch = epoch
 
 
-def fit_loop(module, optimizer, data, settings, *, first_epoch, n_epochs, progress, stopper):
+def fit_loop(
+    module,
+    optimizer,
+    data,
+    settings,
+    *,
+    first_epoch,
+    n_epochs,
+    progress,
+    stopper,
+    on_epoch_start=None,
+):
     """Train ``module`` for up to ``n_epochs`` epochs; yield an :class:`EpochResult` each.
 
     Epochs are numbered from ``first_epoch``; each draws its shuffling and noise from a
@@ -428,11 +439,14 @@ def fit_loop(module, optimizer, data, settings, *, first_epoch, n_epochs, progre
     :class:`EarlyStopping` or None) says so. Raises :class:`DivergenceError` on a
     non-finite loss, and :class:`_EpochInterrupted` on Ctrl-C, after putting the weights
     and the optimizer back as they were when the interrupted epoch began.
+    ``on_epoch_start()``, when given, is called as each epoch begins.
     """
     device = data.target.device
     on_batch = progress.batch_done if progress.verbose >= 2 else None
     for epoch in range(first_epoch, first_epoch + n_epochs):
         checkpoint = None
+        if on_epoch_start is not None:
+            on_epoch_start()
         try:
             # Inside the try: Ctrl-C can come at any point of the epoch, this one too.
             checkpoint = (copy_state(module), _copy_optimizer_state(optimizer))

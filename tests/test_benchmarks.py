@@ -109,3 +109,43 @@ def test_epoch_matmul_flop_counts_every_product_but_the_input_gradient():
     # The 174 GFLOP counts the data's gradient too, which autograd never computes.
     assert round((expected + 2 * 784 * 256 * 60_000) / 1e9) == 174
     assert round(expected / 1e9) == 150
+
+
+@pytest.mark.e2e
+def test_the_tabular_benchmark_runs_end_to_end_in_quick_mode(tmp_path):
+    env = {k: v for k, v in __import__("os").environ.items() if k != "SKDAE_DATA"}
+    env["SKDAE_DATA"] = str(tmp_path / "no-data-here")
+    out, md = tmp_path / "tabular.json", tmp_path / "TABULAR.md"
+    command = [
+        sys.executable,
+        str(BENCHMARKS / "bench_tabular.py"),
+        "--quick",
+        "--json",
+        str(out),
+        "--results-md",
+        str(md),
+    ]
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    assert run.returncode == 0, run.stderr
+    payload = json.loads(out.read_text())
+    assert payload["mnist_source"] == "bundled sample"
+    systems = {(r["data"], r["system"]) for r in payload["imputation"]}
+    assert ("MNIST", "IterativeImputer") not in systems
+    assert ("digits", "IterativeImputer") in systems
+    for row in payload["imputation"]:
+        assert 0 < row["rmse"] < 2
+    mean_imputer = {
+        (r["data"], r["missing"]): r["rmse"]
+        for r in payload["imputation"]
+        if r["system"] == "SimpleImputer(mean)"
+    }
+    # the autoencoder learns something the column means do not, even in quick mode
+    for row in payload["imputation"]:
+        if row["system"] == "skdae (default)" and row["data"] == "digits":
+            assert row["rmse"] < mean_imputer[(row["data"], row["missing"])]
+    aucs = {r["system"]: r["mean_roc_auc"] for r in payload["anomalies"]}
+    assert aucs["skdae score_samples"] > 0.6 and len(aucs) == 4
+    assert len(payload["targets"]) == 3
+    assert "## Anomaly detection" in md.read_text()
+    costs = {r["corruption"]: r["seconds_per_epoch"] for r in payload["corruption_cost"]}
+    assert len(costs) == 3 and all(seconds > 0 for seconds in costs.values())

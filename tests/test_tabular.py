@@ -185,6 +185,14 @@ def test_an_empty_feature_is_imputed_with_zero_and_new_gaps_are_filled(small_X):
     assert np.isfinite(filled[:, 7]).all()
 
 
+def test_a_row_with_nothing_observed_gets_the_reconstruction_of_a_masked_input(small_X):
+    imputer = DenoisingAutoencoderImputer(DenoisingAutoencoder(**FAST), random_state=0)
+    imputer.fit(_with_missing(small_X, 0.2))
+    empty = np.full((1, 10), np.nan)
+    filled = imputer.transform(empty)
+    np.testing.assert_array_equal(filled, imputer.autoencoder_.predict(np.zeros((1, 10))))
+
+
 def test_the_imputer_sits_in_a_pipeline_before_a_classifier(digits_missing, digits):
     X_train, _, X_train_missing, X_test_missing = digits_missing
     pipe = Pipeline(
