@@ -350,13 +350,16 @@ class SwapNoise(BaseCorruption):
             The corrupted copy, of the dtype and on the device of ``X``.
         """
         n_rows = X.shape[0]
-        if n_rows < 2:
-            return X.clone()  # no other row to take a value from
-        swapped = torch.rand(X.shape, generator=generator, device=X.device) < self.fraction
-        # Another row for each value: this row plus an offset in 1..n-1, wrapped around.
-        offsets = torch.randint(1, n_rows, X.shape, generator=generator, device=X.device)
+        if n_rows < 2 or self.fraction == 0:
+            return X.clone()  # no other row to take a value from, or nothing to swap
+        # One uniform draw per value decides both: u < fraction swaps it, and for those
+        # u / fraction (uniform in [0, 1)) picks the donor, this row plus an offset in
+        # 1..n-1, wrapped around. A second draw (randint) cost 2.7x the time.
+        u = torch.rand(X.shape, generator=generator, device=X.device, dtype=torch.float32)
+        swapped = u < self.fraction
+        offsets = u.mul_((n_rows - 1) / self.fraction).long().clamp_(max=n_rows - 2).add_(1)
         rows = torch.arange(n_rows, device=X.device).unsqueeze(1)
-        donors = (rows + offsets) % n_rows
+        donors = offsets.add_(rows).remainder_(n_rows)
         return torch.where(swapped, torch.gather(X, 0, donors), X)
 
 

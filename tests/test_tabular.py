@@ -37,6 +37,15 @@ def test_swap_noise_replaces_the_fraction_with_other_rows_values_of_the_same_col
     assert not np.any(donors == np.nonzero(swapped)[0])
 
 
+def test_swap_noise_takes_the_donor_evenly_from_the_other_rows():
+    rows = np.repeat(np.arange(4.0)[:, None], 20000, axis=1)  # each row holds its index
+    noisy = SwapNoise(0.5).corrupt(rows, random_state=0)
+    swapped = noisy != rows
+    offsets = (noisy - rows)[swapped] % 4
+    shares = np.bincount(offsets.astype(int), minlength=4) / swapped.sum()
+    np.testing.assert_allclose(shares, [0, 1 / 3, 1 / 3, 1 / 3], atol=0.01)
+
+
 def test_swap_noise_is_searchable_reproducible_and_a_string_shortcut(small_X):
     dae = DenoisingAutoencoder(**FAST, corruption=SwapNoise())
     assert dae.get_params()["corruption__fraction"] == 0.15
