@@ -5,10 +5,13 @@ with a fixed seed for the test set; test MSE and PSNR (data range 1) of the deno
 test set against the clean one.
 """
 
+import os
+import platform
 import resource
 import statistics
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -98,3 +101,40 @@ def peak_rss_mb():
         pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1024 if sys.platform != "darwin" else peak / 2**20
+
+
+def environment():
+    """The machine and the library versions a results file records."""
+    import numpy
+    import sklearn
+    import torch
+
+    import skdae
+
+    versions = {
+        "python": platform.python_version(),
+        "skdae": skdae.__version__,
+        "torch": torch.__version__,
+        "scikit-learn": sklearn.__version__,
+        "numpy": numpy.__version__,
+    }
+    try:
+        import tensorflow
+
+        versions["tensorflow"] = tensorflow.__version__
+    except ImportError:
+        pass
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "versions": versions,
+    }

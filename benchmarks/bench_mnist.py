@@ -13,14 +13,13 @@ $SKDAE_DATA/mnist/ the bundled sample is used (and said so).
 import argparse
 import json
 import multiprocessing
-import os
-import platform
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from _protocol import (
+    environment,
     load_data,
     median_epoch_seconds,
     peak_rss_mb,
@@ -296,42 +295,6 @@ def format_tables(results, summary):
 
 def _fmt(value, spec):
     return "-" if value is None else format(value, spec)
-
-
-def environment():
-    import numpy
-    import sklearn
-    import torch
-
-    import skdae
-
-    versions = {
-        "python": platform.python_version(),
-        "skdae": skdae.__version__,
-        "torch": torch.__version__,
-        "scikit-learn": sklearn.__version__,
-        "numpy": numpy.__version__,
-    }
-    try:
-        import tensorflow
-
-        versions["tensorflow"] = tensorflow.__version__
-    except ImportError:
-        pass
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "versions": versions,
-    }
 
 
 def write_results_md(path, table, env, command, args):

@@ -24,13 +24,13 @@ Prints the tables and the targets, writes benchmarks/tabular.json and TABULAR.md
 
 import argparse
 import json
-import platform
 import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+from _protocol import environment
 
 HERE = Path(__file__).resolve().parent
 
@@ -313,7 +313,8 @@ def markdown(payload):
     lines = ["# Tabular benchmark results", "", f"Command: `{payload['command']}`", ""]
     env = payload["environment"]
     lines += [
-        f"- Machine: {env['cpu']}, {env['cores']} cores; {env['versions']}",
+        f"- Machine: {env['cpu']}, {env['cores']} cores; "
+        + ", ".join(f"{name} {version}" for name, version in env["versions"].items()),
         f"- MNIST: {payload['mnist_source']}",
         "",
         "## Targets",
@@ -353,30 +354,6 @@ def markdown(payload):
         for r in payload["codes"]
     ]
     return "\n".join(lines) + "\n"
-
-
-def environment():
-    import sklearn
-    import torch
-
-    import skdae
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": torch.get_num_threads(),
-        "versions": (
-            f"python {platform.python_version()}, skdae {skdae.__version__}, "
-            f"torch {torch.__version__}, scikit-learn {sklearn.__version__}"
-        ),
-    }
 
 
 def main(argv=None):

@@ -360,7 +360,9 @@ def prepare_data(X, X_noisy, device, *, validation_fraction, corruption, seed, s
     target = as_float32_tensor(X, device)
     inputs = None
     if X_noisy is not None:
-        inputs = as_float32_tensor(np.nan_to_num(X_noisy, nan=MISSING_INPUT), device)
+        if np.isnan(X_noisy).any():  # a copy only when there is something to replace
+            X_noisy = np.nan_to_num(X_noisy, nan=MISSING_INPUT)
+        inputs = as_float32_tensor(X_noisy, device)
     weights = None
     if sample_weight is not None:
         weights = torch.as_tensor(sample_weight, dtype=torch.float32, device=device)

@@ -169,7 +169,8 @@ def _build_parser():
         "denoise",
         help="denoise a file with a trained model",
         description=f"Denoise INPUT with MODEL and write OUTPUT. Formats: {', '.join(FORMATS)}; "
-        "the output format follows OUTPUT's extension.",
+        "the output format follows OUTPUT's extension. Integer data are 8-bit images: "
+        "0..255 is read as [0, 1] and written back as 0..255 in the input's dtype.",
     )
     denoise.add_argument("model", help=MODEL_HELP)
     denoise.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
