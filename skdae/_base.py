@@ -39,6 +39,7 @@ from skdae._fitted_state import (
     snapshot,
     strings,
 )
+from skdae._interrupts import check_interrupt, interrupts_deferred
 from skdae._network import OUTPUT_ACTIVATIONS, format_summary, load_state, summarize
 from skdae._persistence import library_versions, load_model, save_model, warn_on_version_mismatch
 from skdae._precision import RESOLVED_PRECISIONS, resolve_matmul_precision, users_precision
@@ -203,7 +204,8 @@ class BaseAutoencoder(
         )
 
     def _fit(self, X, X_noisy, sample_weight, *, fresh, n_epochs, validate, restart_schedule):
-        with self._rollback_on_error():
+        # Ctrl-C stops the fit at the start of a batch, where the model can be left whole.
+        with interrupts_deferred(), self._rollback_on_error():
             check_counts_are_not_bools(self, self._count_parameters)
             X, X_noisy = self._validate_training_data(X, X_noisy, reset=fresh)
             sample_weight = check_sample_weight(sample_weight, X)
@@ -242,6 +244,15 @@ class BaseAutoencoder(
             if not interrupt.model_kept:
                 restore(self, saved)
             raise
+        except KeyboardInterrupt:
+            # Outside the epochs (validation, setup, the callbacks' end of fit): nothing
+            # of this call is kept.
+            restore(self, saved)
+            raise FitInterrupted(
+                "fit interrupted outside its epochs: the estimator is left as it was "
+                "before this call.",
+                model_kept=False,
+            ) from None
         except BaseException:
             restore(self, saved)
             raise
@@ -385,8 +396,15 @@ class BaseAutoencoder(
         progress = ProgressPrinter(self.verbose, self.n_iter_ + n_epochs)
         first_epoch = self.n_iter_ + 1
         tasks = EpochTasks(self, X, n_epochs)  # scikit-learn's callbacks, when set
+
+        def callbacks_say_stop(result):
+            if tasks.epoch_ends(result.loss):
+                progress.note(f"A callback stopped the fit after epoch {result.epoch}.")
+                return True
+            return False
+
         try:
-            for result in fit_loop(
+            fit_loop(
                 self.module_,
                 self._optimizer,
                 data,
@@ -395,12 +413,10 @@ class BaseAutoencoder(
                 n_epochs=n_epochs,
                 progress=progress,
                 stopper=stopper,
+                record=self._record_epoch,
                 on_epoch_start=tasks.epoch_begins,
-            ):
-                self._record_epoch(result)
-                if tasks.epoch_ends(result.loss):
-                    progress.note(f"A callback stopped the fit after epoch {result.epoch}.")
-                    break
+                on_epoch_end=callbacks_say_stop,
+            )
         except _EpochInterrupted as interrupt:
             kept = self.n_iter_ >= first_epoch
             if kept:
@@ -606,6 +622,7 @@ class BaseAutoencoder(
         # At the user's precision, whatever another thread is training at.
         with torch.no_grad(), users_precision(self.device_):
             for rows in gen_batches(X.shape[0], block):
+                check_interrupt()
                 chunk = as_float32_tensor(X[rows], self.device_)
                 if has_missing:  # presented as in training: masked entries
                     chunk = torch.nan_to_num(chunk, nan=MISSING_INPUT)

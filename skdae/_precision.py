@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 import torch
 
+from skdae._interrupts import check_interrupt, interrupts_deferred
 from skdae.exceptions import InputError, PrecisionWarning
 
 MATMUL_PRECISIONS = ("auto", "float32", "bfloat16", "tf32")
@@ -123,7 +124,11 @@ class _SwitchGate:
         with self._condition:
             self._queue.append(ticket)
             try:
-                self._condition.wait_for(lambda: self._may_enter(ticket, switch, key, value))
+                # In short waits, so that Ctrl-C stops a thread waiting for another.
+                while not self._condition.wait_for(
+                    lambda: self._may_enter(ticket, switch, key, value), timeout=0.1
+                ):
+                    check_interrupt()
             finally:
                 self._queue.remove(ticket)
             self._enter(switch, key, value)
@@ -180,7 +185,9 @@ def matmul_precision(precision, device):
     if switch is None:
         yield
         return
-    with _gate.hold(switch, torch.device(device).type, _TORCH_VALUES[precision]):
+    # Deferred: an interrupt between the gate's books and its try would lock it for good.
+    value = _TORCH_VALUES[precision]
+    with interrupts_deferred(), _gate.hold(switch, torch.device(device).type, value):
         yield
 
 
@@ -192,5 +199,5 @@ def users_precision(device):
     if switch is None:
         yield
         return
-    with _gate.hold(switch, torch.device(device).type, None):
+    with interrupts_deferred(), _gate.hold(switch, torch.device(device).type, None):
         yield

@@ -3,8 +3,8 @@
 Read top-down, as skorch's ``fit_loop`` reads: :func:`fit_loop` runs epochs, each one
 :func:`train_one_epoch` (batches -> corruption -> one training step -> optimizer step)
 and, with early stopping, :func:`evaluation_loss` on the held-out rows; it checks for
-divergence, tells :class:`ProgressPrinter` and :class:`EarlyStopping`, and yields an
-:class:`EpochResult` the estimator records. The estimator prepares the settings
+divergence, tells :class:`ProgressPrinter` and :class:`EarlyStopping`, and hands an
+:class:`EpochResult` to the estimator to record. The estimator prepares the settings
 (:class:`TrainingSettings`) and the data on the device (:func:`prepare_data`); the
 network is only asked for what its interface promises (``logits``, ``forward`` and, for
 the hand-written step, ``dense_layers``), so another architecture reuses all of it.
@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from skdae._dense_step import AutogradStep, DenseStep
 from skdae._device import as_float32_tensor
+from skdae._interrupts import check_interrupt
 from skdae._network import copy_state, load_state
 from skdae._precision import matmul_precision, users_precision
 from skdae._random import make_generator
@@ -137,6 +138,7 @@ def train_one_epoch(
     total = torch.zeros((), dtype=torch.float64, device=X_target.device)
     mass = torch.zeros((), dtype=torch.float64, device=X_target.device)
     for start in range(0, n_samples, batch_size):
+        check_interrupt()
         rows = order[start : start + batch_size] if shuffle else slice(start, start + batch_size)
         target = X_target[rows]
         with torch.no_grad():
@@ -208,6 +210,7 @@ def evaluation_loss(module, loss, X_input, X_target, batch_size, observed=None, 
     # At the user's precision, whatever another thread is training at.
     with users_precision(X_target.device):
         for start in range(0, X_target.shape[0], batch_size):
+            check_interrupt()
             rows = slice(start, start + batch_size)
             weights = value_weights(observed, sample_weight, rows, X_target[rows])
             if weights is None:
@@ -431,27 +434,39 @@ def fit_loop(
     n_epochs,
     progress,
     stopper,
+    record,
     on_epoch_start=None,
+    on_epoch_end=None,
 ):
-    """Train ``module`` for up to ``n_epochs`` epochs; yield an :class:`EpochResult` each.
+    """Train ``module`` for up to ``n_epochs`` epochs, numbered from ``first_epoch``.
 
-    Epochs are numbered from ``first_epoch``; each draws its shuffling and noise from a
-    generator seeded by ``settings.seed + epoch``, so a fit is reproducible and a fit
-    resumed from a saved model continues exactly. Stops early when ``stopper`` (an
-    :class:`EarlyStopping` or None) says so. Raises :class:`DivergenceError` on a
-    non-finite loss, and :class:`_EpochInterrupted` on Ctrl-C, after putting the weights
-    and the optimizer back as they were when the interrupted epoch began.
-    ``on_epoch_start()``, when given, is called as each epoch begins.
+    Each epoch draws its shuffling and noise from a generator seeded by
+    ``settings.seed + epoch``, so a fit is reproducible and a fit resumed from a saved
+    model continues exactly. ``record(result)`` takes each finished epoch's
+    :class:`EpochResult`; ``on_epoch_start()`` and ``on_epoch_end(result)`` (which
+    returns True to stop) are called around each epoch when given. Stops early when
+    ``stopper`` (an :class:`EarlyStopping` or None) says so. Raises
+    :class:`DivergenceError` on a non-finite loss.
+
+    Ctrl-C raises :class:`_EpochInterrupted` naming the epoch it stopped, and leaves
+    network, optimizer, stopper and record consistent: an epoch counts once it is
+    recorded; one not recorded is undone (the weights and the optimizer go back to where
+    it began). Within :func:`~skdae._interrupts.interrupts_deferred`, as in the
+    estimators' fits, Ctrl-C takes effect at the start of a batch only, so the steps
+    between (recording, the stopper's update) happen whole.
     """
     device = data.target.device
     on_batch = progress.batch_done if progress.verbose >= 2 else None
-    for epoch in range(first_epoch, first_epoch + n_epochs):
-        checkpoint = None
-        if on_epoch_start is not None:
-            on_epoch_start()
-        try:
-            # Inside the try: Ctrl-C can come at any point of the epoch, this one too.
-            checkpoint = (copy_state(module), _copy_optimizer_state(optimizer))
+    last_recorded = first_epoch - 1
+    # The state at the start of the epoch in progress, from the moment training may
+    # have changed the weights until the epoch is recorded; None otherwise.
+    checkpoint = None
+    try:
+        for epoch in range(first_epoch, first_epoch + n_epochs):
+            if on_epoch_start is not None:
+                on_epoch_start()
+            saved = (copy_state(module), _copy_optimizer_state(optimizer))
+            checkpoint = saved
             progress.start_epoch()
             loss = _train_epoch(module, optimizer, data, settings, epoch, on_batch, device)
             validation_loss = None
@@ -467,24 +482,27 @@ def fit_loop(
                     sample_weight=val_weights,
                 )
             _check_finite(epoch, loss, validation_loss)
-            seconds = progress.epoch_seconds()
-        except KeyboardInterrupt:
-            if checkpoint is not None:
-                load_state(module, checkpoint[0])
-                optimizer.load_state_dict(checkpoint[1])
-            raise _EpochInterrupted(epoch) from None
-        yield EpochResult(epoch, loss, validation_loss, seconds)  # recorded: the epoch is done
-        try:
-            progress.end_epoch(epoch, loss, validation_loss, seconds=seconds)
-            stop = stopper is not None and stopper.update(validation_loss, module, epoch)
-        except KeyboardInterrupt:
-            raise _EpochInterrupted(epoch + 1) from None  # nothing of epoch + 1 ran yet
-        if stop:
-            progress.note(
-                f"Validation loss did not improve by more than tol={stopper.tol} for "
-                f"{stopper.patience} epochs; stopping and restoring epoch {stopper.best_epoch}."
+            result = EpochResult(epoch, loss, validation_loss, progress.epoch_seconds())
+            patience_ran_out = stopper is not None and stopper.update(
+                validation_loss, module, epoch
             )
-            return
+            record(result)
+            last_recorded, checkpoint = epoch, None
+            progress.end_epoch(epoch, loss, validation_loss, seconds=result.seconds)
+            if on_epoch_end is not None and on_epoch_end(result):
+                return
+            if patience_ran_out:
+                progress.note(
+                    f"Validation loss did not improve by more than tol={stopper.tol} for "
+                    f"{stopper.patience} epochs; stopping and restoring epoch "
+                    f"{stopper.best_epoch}."
+                )
+                return
+    except KeyboardInterrupt:
+        if checkpoint is not None:
+            load_state(module, checkpoint[0])
+            optimizer.load_state_dict(checkpoint[1])
+        raise _EpochInterrupted(last_recorded + 1) from None
 
 
 def _train_epoch(module, optimizer, data, settings, epoch, on_batch, device):

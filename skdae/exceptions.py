@@ -145,7 +145,9 @@ class FitInterrupted(KeyboardInterrupt):
     it keeps the model at the end of the last completed epoch (weights, optimizer state,
     ``n_iter_``, the curves and the best epoch agree), as skorch does, and
     ``model_kept`` is True; otherwise it is exactly as it was before the call
-    (``model_kept`` False). The message says which. It subclasses
+    (``model_kept`` False). The message says which. During a fit, Ctrl-C takes
+    effect at the start of the next batch, so it never lands between two updates of
+    the model's state; a second Ctrl-C before that stops at once. It subclasses
     ``KeyboardInterrupt``, so the interrupt still stops the program unless caught.
 
     Parameters

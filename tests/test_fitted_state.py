@@ -189,3 +189,128 @@ def test_sigint_mid_fit_leaves_a_consistent_model_at_the_last_epoch(tmp_path):
     assert n >= 2 and result["curves"] == [n, n] and result["best_epoch"] == n
     assert result["finite"] and result["after_partial_fit"] == n + 1
     assert f"n_iter_={n}" in result["message"]
+
+
+# --- Ctrl-C at every point of a fit ------------------------------------------------
+
+import os  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+from functools import partial  # noqa: E402
+
+import skdae  # noqa: E402
+
+_PACKAGE = os.path.dirname(skdae.__file__)
+
+
+def _sigint_at_line(line, action, completed):
+    """Run ``action()`` and deliver a real SIGINT at the ``line``-th line of skdae's
+    code that it executes, as Ctrl-C would: Python's handler (or one skdae installed)
+    runs there. Returns the exception raised (or None), whether the signal was sent and
+    what ``completed()`` (the epochs the estimator had then) said when it was."""
+    count = 0
+    completed_then = None
+
+    def local(frame, event, arg):
+        nonlocal count, completed_then
+        if event == "line":
+            count += 1
+            if count == line:
+                completed_then = completed()
+                signal.raise_signal(signal.SIGINT)
+        return local
+
+    def calls(frame, event, arg):
+        return local if frame.f_code.co_filename.startswith(_PACKAGE) else None
+
+    sys.settrace(calls)
+    try:
+        action()
+        error = None
+    except BaseException as exc:  # noqa: BLE001 - every outcome is checked by the caller
+        error = exc
+    finally:
+        sys.settrace(None)
+    return error, count >= line, completed_then
+
+
+def _same_model(dae, reference):
+    if reference is None:
+        return not hasattr(dae, "n_iter_")
+    if not hasattr(dae, "n_iter_") or dae.n_iter_ != reference.n_iter_:
+        return False
+    state, expected = dae.module_.state_dict(), reference.module_.state_dict()
+    optimizer, expected_optimizer = dae._optimizer.state_dict(), reference._optimizer.state_dict()
+    return (
+        dae.loss_curve_ == reference.loss_curve_
+        and len(dae.epoch_times_) == dae.n_iter_
+        and (dae.best_epoch_, dae.best_loss_) == (reference.best_epoch_, reference.best_loss_)
+        and dae.validation_scores_ == reference.validation_scores_
+        and all(torch.equal(state[k], expected[k]) for k in expected)
+        and all(
+            torch.equal(optimizer["state"][i][k], expected_optimizer["state"][i][k])
+            for i in expected_optimizer["state"]
+            for k in expected_optimizer["state"][i]
+        )
+    )
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_ctrl_c_at_any_line_of_a_fit_leaves_a_whole_model(small_X, early_stopping):
+    """The class of failure, not one timing: a SIGINT at every 4th line skdae runs during
+    a 3-epoch fit. Whatever the point, the estimator is unfitted or exactly the model of
+    some number of completed epochs (weights, optimizer, curves, best epoch), never fewer
+    than had completed when the signal came, and FitInterrupted says which; no other
+    exception escapes, nothing hangs."""
+    params = dict(CONSTANT, max_iter=3, early_stopping=early_stopping, n_iter_no_change=99)
+    references = [None] + [
+        DenoisingAutoencoder(**dict(params, max_iter=k)).fit(small_X) for k in (1, 2, 3)
+    ]
+    outcomes = set()
+    line = 1
+    while True:
+        dae = DenoisingAutoencoder(**params)
+        error, sent, completed = _sigint_at_line(
+            line, partial(dae.fit, small_X), partial(getattr, dae, "n_iter_", 0)
+        )
+        if not sent:
+            assert error is None and _same_model(dae, references[3])
+            break
+        assert isinstance(error, KeyboardInterrupt), (line, error)
+        if isinstance(error, FitInterrupted):
+            kept = dae.n_iter_ if error.model_kept else 0
+            assert error.model_kept == (kept > 0), line
+            if kept:
+                assert f"n_iter_={kept}" in str(error), (line, str(error))
+        else:  # before the fit began, or delivered once it ended
+            kept = getattr(dae, "n_iter_", 0)
+            assert kept in (0, 3), (line, kept)
+        assert kept >= completed, (line, kept, completed)  # a finished epoch is never lost
+        assert _same_model(dae, references[kept]), (line, error)
+        outcomes.add(kept)
+        line += 4
+    assert outcomes == {0, 1, 2, 3}  # the sweep reached every epoch
+
+
+def test_ctrl_c_at_any_line_of_a_partial_fit_keeps_one_model_or_the_other(small_X):
+    before = DenoisingAutoencoder(**dict(CONSTANT, max_iter=2)).fit(small_X)
+    after = _copy(before).partial_fit(small_X)
+    outcomes = set()
+    line = 1
+    while True:
+        dae = _copy(before)
+        error, sent, completed = _sigint_at_line(
+            line, partial(dae.partial_fit, small_X), partial(getattr, dae, "n_iter_")
+        )
+        if not sent:
+            assert error is None and _same_model(dae, after)
+            break
+        assert isinstance(error, KeyboardInterrupt), (line, error)
+        if isinstance(error, FitInterrupted):
+            assert _same_model(dae, after if error.model_kept else before), line
+        else:
+            assert _same_model(dae, before) or _same_model(dae, after), line
+        assert dae.n_iter_ >= completed, line
+        outcomes.add(dae.n_iter_)
+        line += 2
+    assert outcomes == {2, 3}
