@@ -3,7 +3,7 @@
 #
 #   make run     the main job: train, evaluate, write model, metrics, figures, report
 #   make test    lint, format check, the test suite, the benchmarks end to end
-#   make docs    the documentation site, warnings as errors
+#   make docs    the documentation site, warnings as errors, links and images checked
 #
 # Full MNIST is read from $SKDAE_DATA (default ~/skdae_data); without it the main job
 # says so and uses the sample bundled with skdae.
@@ -13,7 +13,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.skdae-installed
 
-.PHONY: run test docs clean-env
+.PHONY: run test docs screenshots clean-env
 
 # The CPU build of torch first: a plain `pip install torch` pulls a multi-GB CUDA build.
 $(STAMP): pyproject.toml
@@ -33,6 +33,17 @@ test: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+	$(BIN)/python docs/check_html.py docs/_build/html
+
+# To look at the built site as a reader does (needs Debian's chromium package).
+SHOTS := docs/_build/screenshots
+screenshots:
+	mkdir -p $(SHOTS)
+	for page in index auto_examples/plot_mnist_denoising generated/skdae.DenoisingAutoencoder; do \
+	  chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+	    --no-first-run --hide-scrollbars --window-size=1280,2200 \
+	    --screenshot=$(SHOTS)/$$(basename $$page).png "file://$(CURDIR)/docs/_build/html/$$page.html"; \
+	done
 
 clean-env:
 	rm -rf $(VENV)

@@ -4,15 +4,16 @@ Build offline, with warnings as errors::
 
     python -m sphinx -W --keep-going -b html docs docs/_build/html
 
-The example gallery runs every ``examples/plot_*.py`` in smoke mode (a few seconds
-each); set ``SKDAE_EXAMPLES_SMOKE=0`` for the full-length runs and their figures.
+The example gallery runs every ``examples/plot_*.py`` on the full data (MNIST from
+``$SKDAE_DATA``), so the published pages show the real results; ``SKDAE_EXAMPLES_SMOKE=1``
+shrinks them to a few seconds each for a quick look at the layout. The landing page's
+benchmark table is read from ``benchmarks/RESULTS.md``, the benchmark's own output.
 """
 
 import os
 from datetime import date
+from pathlib import Path
 
-# Before sphinx-gallery runs the examples: keep the build short unless asked otherwise.
-os.environ.setdefault("SKDAE_EXAMPLES_SMOKE", "1")
 # Before torch is imported (by skdae, below): the examples' networks are small, and one
 # thread is as fast as two on an idle machine but far faster on a busy one, where
 # torch's threads would wait for each other.
@@ -33,10 +34,11 @@ extensions = [
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "sphinx_design",
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_generated", "Thumbs.db", ".DS_Store"]
 default_role = "literal"  # `x` renders as code, not as an unresolved reference
 
 # -- API reference ------------------------------------------------------------------
@@ -60,6 +62,54 @@ def _skip_foreign_members(app, what, name, obj, skip, options):
     return None
 
 
+def _benchmark_table(results_md, out):
+    """The first table of the benchmark's RESULTS.md (denoising quality and speed, one
+    run, one machine), with the line that names the machine, as reStructuredText."""
+    lines = results_md.read_text(encoding="utf-8").splitlines()
+    machine = next(line for line in lines if line.startswith("- Machine:"))
+    date_line = next(line for line in lines if line.startswith("- Date:"))
+    start = next(i for i, line in enumerate(lines) if line.startswith("| system"))
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if not set("".join(cells)) <= set("-: "):  # skip the |---| rule
+            rows.append(cells)
+    text = [".. list-table::", "   :header-rows: 1", ""]
+    for row in rows:
+        row = [cell if cell not in ("", "-") else "—" for cell in row]  # "-" is a bullet
+        text += [f"   * - {row[0]}"] + [f"     - {cell}" for cell in row[1:]]
+    text += [
+        "",
+        f"{machine[2:].replace('Machine:', 'Measured on').strip()}, "
+        f"{date_line[2:].replace('Date:', '').strip()}, by ``benchmarks/bench_mnist.py``.",
+    ]
+    out.parent.mkdir(exist_ok=True)
+    out.write_text("\n".join(text) + "\n", encoding="utf-8")
+
+
+def _command_help(out_dir):
+    """``skdae --help`` and each command's ``--help``, as the installed command prints
+    them, for the command-line page (so it cannot drift from the code)."""
+    import contextlib
+    import io
+
+    from skdae.cli import main
+
+    os.environ["COLUMNS"] = "88"  # argparse wraps to the terminal width
+    for command in ["", "train", "evaluate", "denoise", "summary"]:
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer), contextlib.suppress(SystemExit):
+            main([command, "--help"] if command else ["--help"])
+        (out_dir / f"cli-{command or 'skdae'}.txt").write_text(buffer.getvalue())
+
+
+HERE = Path(__file__).parent
+_benchmark_table(HERE.parent / "benchmarks" / "RESULTS.md", HERE / "_generated" / "benchmarks.rst")
+_command_help(HERE / "_generated")
+
+
 def setup(app):
     app.connect("autodoc-skip-member", _skip_foreign_members)
 
@@ -72,7 +122,6 @@ sphinx_gallery_conf = {
     # "Examples using X" on each API page, and links from the examples' code to the API.
     "doc_module": ("skdae",),
     "backreferences_dir": "gen_modules/backreferences",
-    "reference_url": {"skdae": None},
     "download_all_examples": False,
     "remove_config_comments": True,
     "matplotlib_animations": False,
@@ -82,10 +131,15 @@ sphinx_gallery_conf = {
 # render as code without a link.
 
 # -- HTML ----------------------------------------------------------------------------
-html_theme = "alabaster"
+html_theme = "pydata_sphinx_theme"
 html_theme_options = {
-    "description": "Denoising autoencoders for scikit-learn, powered by PyTorch.",
-    "fixed_sidebar": True,
+    # Offline build and pages: no icon fonts or analytics fetched from elsewhere.
+    "navbar_end": ["navbar-icon-links"],
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
 }
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["skdae.css"]
 html_title = f"skdae {release}"

@@ -22,7 +22,7 @@ from skdae import DenoisingAutoencoder, GaussianNoise, MaskingNoise, SaltAndPepp
 from skdae.datasets import load_mnist
 from skdae.plotting import CorruptionDisplay
 
-# SKDAE_EXAMPLES_SMOKE=1 (set by the tests and the docs build) shrinks the run to seconds.
+# SKDAE_EXAMPLES_SMOKE=1 (set by the tests) shrinks the run to seconds.
 SMOKE = os.environ.get("SKDAE_EXAMPLES_SMOKE") == "1"
 
 # Full MNIST if $SKDAE_DATA/mnist/ has it, else the bundled sample (with a printed note).

@@ -29,7 +29,7 @@ from sklearn.preprocessing import StandardScaler
 from skdae import DenoisingAutoencoder, GaussianNoise
 from skdae.datasets import load_mnist
 
-# SKDAE_EXAMPLES_SMOKE=1 (set by the tests and the docs build) shrinks the run to seconds.
+# SKDAE_EXAMPLES_SMOKE=1 (set by the tests) shrinks the run to seconds.
 SMOKE = os.environ.get("SKDAE_EXAMPLES_SMOKE") == "1"
 
 # Full MNIST if $SKDAE_DATA/mnist/ has it, else the bundled sample (with a printed note).

@@ -25,7 +25,7 @@ from skdae import DenoisingAutoencoder, GaussianNoise
 from skdae.datasets import load_mnist
 from skdae.plotting import LossCurveDisplay, ReconstructionDisplay
 
-# SKDAE_EXAMPLES_SMOKE=1 (set by the tests and the docs build) shrinks the run to seconds.
+# SKDAE_EXAMPLES_SMOKE=1 (set by the tests) shrinks the run to seconds.
 SMOKE = os.environ.get("SKDAE_EXAMPLES_SMOKE") == "1"
 
 # Full MNIST from $SKDAE_DATA, else the bundled sample (with a SampleDataWarning).

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+import skdae
 from skdae import DenoisingAutoencoder
 from skdae.cli import main
 
@@ -386,12 +387,13 @@ def test_divergence_exits_1(tmp_path, capsys):
 
 def test_the_installed_command_and_argparse_errors():
     """The console script exists; unknown options exit 2 (argparse's convention)."""
-    ok = subprocess.run(
-        [sys.executable, "-m", "skdae.cli", "--version"], capture_output=True, text=True
-    )
-    assert ok.returncode == 0 and ok.stdout.startswith("skdae ")
+    for module in ("skdae.cli", "skdae"):  # python -m skdae too
+        ok = subprocess.run(
+            [sys.executable, "-m", module, "--version"], capture_output=True, text=True
+        )
+        assert ok.returncode == 0 and ok.stdout == f"skdae {skdae.__version__}\n"
     bad = subprocess.run(
-        [sys.executable, "-m", "skdae.cli", "train", "--bogus"], capture_output=True, text=True
+        [sys.executable, "-m", "skdae", "train", "--bogus"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "unrecognized arguments: --bogus" in bad.stderr
 

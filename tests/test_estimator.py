@@ -15,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 import skdae._base as base_module
 from skdae import (
     DenoisingAutoencoder,
+    DenoisingAutoencoderImputer,
     GaussianNoise,
     IdentityCorruption,
     MaskingNoise,
@@ -164,6 +165,27 @@ def test_pandas_output_and_feature_names(small_X):
     assert list(codes.columns) == [f"denoisingautoencoder{i}" for i in range(4)]
     assert list(dae.get_feature_names_out()) == list(codes.columns)
     assert list(codes.index) == list(frame.index)
+
+
+def test_polars_input_and_output(small_X):
+    """A polars frame in, polars out (scikit-learn's set_output), names kept; the
+    imputer too, with its missing values given as nulls turned NaN by scikit-learn."""
+    pl = pytest.importorskip("polars")
+    frame = pl.DataFrame(small_X, schema=[f"pixel{i}" for i in range(10)])
+    dae = DenoisingAutoencoder(**FAST).set_output(transform="polars").fit(frame)
+    assert list(dae.feature_names_in_) == frame.columns
+    codes = dae.transform(frame)
+    assert isinstance(codes, pl.DataFrame)
+    assert codes.columns == [f"denoisingautoencoder{i}" for i in range(4)]
+    on_numpy = DenoisingAutoencoder(**FAST).fit(small_X)  # the same model, from numpy
+    np.testing.assert_array_equal(codes.to_numpy(), on_numpy.transform(small_X))
+    np.testing.assert_array_equal(dae.predict(frame), on_numpy.predict(small_X))
+    X = small_X.copy()
+    X[:5, 2] = np.nan
+    imputer = DenoisingAutoencoderImputer(DenoisingAutoencoder(**FAST), random_state=0)
+    filled = imputer.set_output(transform="polars").fit_transform(pl.from_numpy(X))
+    assert isinstance(filled, pl.DataFrame) and filled.null_count().sum_horizontal()[0] == 0
+    assert not np.isnan(filled.to_numpy()).any()
 
 
 def test_inference_in_chunks_matches_one_pass(small_X, monkeypatch):
@@ -528,3 +550,14 @@ def test_integer_images_beyond_one_get_a_warning_that_says_what_to_do(small_X, d
 )
 def test_floats_and_binary_integers_train_without_that_warning(small_X, make):
     DenoisingAutoencoder(**FAST).fit(make(small_X))  # warnings are errors in this suite
+
+
+def test_html_repr_shows_parameters_and_fitted_attributes(small_X):
+    """What Jupyter draws (scikit-learn 1.9): the parameter table, and once fitted the
+    fitted-attributes table with skdae's own attributes, torch objects included."""
+    dae = DenoisingAutoencoder(**FAST)
+    assert "latent_dim" in dae._repr_html_() and "loss_curve_" not in dae._repr_html_()
+    html = dae.fit(small_X)._repr_html_()
+    assert "Fitted attributes" in html
+    for name in ("n_iter_", "loss_curve_", "best_loss_", "module_", "n_features_in_"):
+        assert name in html, name

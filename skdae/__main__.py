@@ -1,0 +1,5 @@
+"""``python -m skdae``: the ``skdae`` command."""
+
+from skdae.cli import main
+
+raise SystemExit(main())

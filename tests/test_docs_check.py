@@ -1,0 +1,53 @@
+"""The built-site check of ``make docs`` finds what Sphinx's -W cannot see."""
+
+import importlib.util
+from pathlib import Path
+
+_spec = importlib.util.spec_from_file_location(
+    "check_html", Path(__file__).parents[1] / "docs" / "check_html.py"
+)
+check_html = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(check_html)
+
+
+def _site(tmp_path, pages):
+    for name, body in pages.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"<html><body>{body}</body></html>")
+    return tmp_path
+
+
+def test_a_sound_site_passes(tmp_path):
+    root = _site(
+        tmp_path,
+        {
+            "index.html": '<a href="api/a.html#x">a</a><img src="_images/f.png">'
+            '<a href="https://example.org/missing">out</a><a href="#top" id="top">t</a>',
+            "api/a.html": '<h1 id="x">A</h1><a href="../index.html">home</a>',
+            "_images/f.png": "",
+        },
+    )
+    assert check_html.broken_links(root) == ([], 2)
+    assert check_html.main([str(root)]) == 0
+
+
+def test_missing_pages_images_and_anchors_are_each_reported(tmp_path):
+    root = _site(
+        tmp_path,
+        {
+            "index.html": '<a href="gone.html">g</a><img src="_images/none.png">'
+            '<a href="api/a.html#moved">m</a><a href="../../etc/passwd">up</a>',
+            "api/a.html": '<h1 id="x">A</h1>',
+        },
+    )
+    problems, _ = check_html.broken_links(root)
+    assert len(problems) == 4
+    assert sum("no such file" in p for p in problems) == 3
+    assert any("no id 'moved'" in p for p in problems)
+    assert check_html.main([str(root)]) == 1
+
+
+def test_an_unbuilt_site_says_to_build_it(tmp_path, capsys):
+    assert check_html.main([str(tmp_path)]) == 2
+    assert "make docs" in capsys.readouterr().out
