@@ -39,12 +39,14 @@ if mnist.source == "bundled sample":
     print("Note: full MNIST was not found; this run uses the sample bundled with skdae.")
 
 X_train, y_train, X_test, y_test = mnist.X_train, mnist.y_train, mnist.X_test, mnist.y_test
+# sphinx_gallery_start_ignore
 if SMOKE:  # a quick look: at most 2,000 training images, fewer epochs
     X_train, y_train, X_test, y_test = X_train[:2000], y_train[:2000], X_test[:500], y_test[:500]
     print(
         "Smoke mode (SKDAE_EXAMPLES_SMOKE=1): fewer images and epochs, so the scores "
         "and figures below are not representative."
     )
+# sphinx_gallery_end_ignore
 X_test_noisy = GaussianNoise(std=0.4, clip=(0, 1)).corrupt(X_test, random_state=0)
 
 # %%

@@ -34,11 +34,13 @@ if mnist.source == "bundled sample":
 # Three models to train: on full MNIST a third of the training set is plenty.
 n_train = 2_000 if SMOKE else 20_000
 X_train, X_test = mnist.X_train[:n_train], mnist.X_test
+# sphinx_gallery_start_ignore
 if SMOKE:
     print(
         "Smoke mode (SKDAE_EXAMPLES_SMOKE=1): fewer images and epochs, so the scores "
         "and figures below are not representative."
     )
+# sphinx_gallery_end_ignore
 
 # %%
 # One model per corruption

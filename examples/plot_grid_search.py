@@ -43,11 +43,13 @@ FULL = mnist.source != "bundled sample"
 n_train = 500 if SMOKE else 10_000 if FULL else 1_000
 X_train, y_train = mnist.X_train[:n_train], mnist.y_train[:n_train]
 X_test, y_test = mnist.X_test, mnist.y_test
+# sphinx_gallery_start_ignore
 if SMOKE:
     print(
         "Smoke mode (SKDAE_EXAMPLES_SMOKE=1): fewer images and epochs, so the scores "
         "and figures below are not representative."
     )
+# sphinx_gallery_end_ignore
 
 # %%
 # The pipeline and the grid

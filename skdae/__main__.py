@@ -2,4 +2,5 @@
 
 from skdae.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when imported (pytest's doctest collection does)
+    raise SystemExit(main())

@@ -64,6 +64,7 @@ from skdae._validation import (
     check_network_fits_in_memory,
     check_sample_weight,
     fit_context,
+    has_missing_values,
     is_integer_typed,
     observed_range,
     warn_on_integer_data,
@@ -617,7 +618,7 @@ class BaseAutoencoder(
         """
         out = np.empty((X.shape[0], n_out), dtype=X.dtype)
         block = inference_block_rows(X.shape[1])
-        has_missing = bool(np.isnan(X).any())
+        has_missing = has_missing_values(X)
         self.module_.eval()
         # At the user's precision, whatever another thread is training at.
         with torch.no_grad(), users_precision(self.device_):

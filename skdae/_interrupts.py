@@ -62,13 +62,16 @@ def interrupts_deferred():
     if not callable(previous):
         yield
         return
-    _deferral.previous, _deferral.pending, _deferral.depth = previous, False, 1
-    signal.signal(signal.SIGINT, _deferral.handle)
+    # The order matters: Ctrl-C can land between any two of these lines, and no order
+    # of them may leave the books saying a deferral is on when the handler is not ours.
+    _deferral.previous, _deferral.pending = previous, False
     try:
+        signal.signal(signal.SIGINT, _deferral.handle)
+        _deferral.depth = 1
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
         _deferral.depth = 0
+        signal.signal(signal.SIGINT, previous)
         pending, _deferral.pending = _deferral.pending, False
         if pending:
             previous(signal.SIGINT, None)  # by default: raise KeyboardInterrupt here

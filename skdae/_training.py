@@ -29,6 +29,7 @@ from skdae._interrupts import check_interrupt
 from skdae._network import copy_state, load_state
 from skdae._precision import matmul_precision, users_precision
 from skdae._random import make_generator
+from skdae._validation import has_missing_values
 from skdae.exceptions import DivergenceError, InputError
 
 
@@ -354,16 +355,16 @@ def prepare_data(X, X_noisy, device, *, validation_fraction, corruption, seed, s
     holds out nothing. The held-out inputs are corrupted once, with a generator fixed
     by ``seed``, so the validation loss is comparable from epoch to epoch and fit to fit.
     """
-    missing = np.isnan(X)
     observed = None
-    if missing.any():
+    if has_missing_values(X):
+        missing = np.isnan(X)
         observed = torch.as_tensor(~missing, device=device)
         X = np.where(missing, MISSING_INPUT, X)
-    del missing
+        del missing
     target = as_float32_tensor(X, device)
     inputs = None
     if X_noisy is not None:
-        if np.isnan(X_noisy).any():  # a copy only when there is something to replace
+        if has_missing_values(X_noisy):  # a copy only when there is something to replace
             X_noisy = np.nan_to_num(X_noisy, nan=MISSING_INPUT)
         inputs = as_float32_tensor(X_noisy, device)
     weights = None

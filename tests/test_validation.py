@@ -26,3 +26,21 @@ def test_bce_targets_must_lie_in_the_unit_range():
     check_bce_target(np.array([[0.0, 1.0]]))
     with pytest.raises(InputError, match=r"got values in \[-0.5, 1\].*MinMaxScaler"):
         check_bce_target(np.array([[-0.5, 1.0]]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_has_missing_values_sees_one_nan_anywhere_and_nothing_else(dtype):
+    from skdae._validation import has_missing_values, observed_range
+
+    X = np.random.RandomState(0).rand(7, 5).astype(dtype)
+    assert not has_missing_values(X) and not has_missing_values(X[:0])
+    for row, column in [(0, 0), (3, 2), (6, 4)]:
+        holed = X.copy()
+        holed[row, column] = np.nan
+        assert has_missing_values(holed)
+        expected = (np.nanmin(holed), np.nanmax(holed))
+        assert observed_range(holed) == pytest.approx(expected)
+    with_infinity = X.copy()
+    with_infinity[1, 1] = -np.inf
+    assert not has_missing_values(with_infinity)
+    assert observed_range(X) == pytest.approx((X.min(), X.max()))
