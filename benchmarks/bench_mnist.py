@@ -18,6 +18,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from _floor import cpu_features, default_epoch_gflop, measure_floor
 from _protocol import (
     environment,
     load_data,
@@ -102,8 +103,10 @@ def run_all(args):
     return results
 
 
-def summarize(results, args):
-    """Derived figures: epoch medians, time to the Keras target, and the targets."""
+def summarize(results, args, floor=None):
+    """Derived figures: epoch medians, time to the Keras target, the float32 epoch
+    against the machine's matmul floor (``floor``, from :func:`_floor.measure_floor`),
+    and the targets."""
     keras = results.get("keras", {})
     target = None
     if keras.get("epoch_psnr") and len(keras["epoch_psnr"]) >= KERAS_REFERENCE_EPOCHS:
@@ -146,6 +149,19 @@ def summarize(results, args):
                 lambda v: v >= 0.5,
             ),
         ]
+    float32 = results.get("skdae_float32")
+    if floor and float32 and float32.get("median_epoch_seconds"):
+        gflop = default_epoch_gflop(float32["n_train"])
+        summary["float32_epoch_gflop"] = gflop
+        summary["float32_floor_seconds"] = gflop / floor["float32"]
+        checks.append(
+            (
+                "skdae float32: epoch at the float32 matmul floor / its actual epoch",
+                ">= 0.70",
+                summary["float32_floor_seconds"] / float32["median_epoch_seconds"],
+                lambda v: v >= 0.70,
+            )
+        )
     down = results.get("downstream")
     if down and "skdae_features_codes" in down:
         codes = down["skdae_features_codes"]
@@ -198,7 +214,7 @@ def summarize(results, args):
     return summary
 
 
-def format_tables(results, summary):
+def format_tables(results, summary, floor=None):
     lines = [
         "| system | test MSE | test PSNR (dB) | s/epoch | s to target | peak MB |",
         "|---|---|---|---|---|---|",
@@ -279,6 +295,20 @@ def format_tables(results, summary):
             f"| `{op['op']}` | {op['self_seconds']:.3f} | {op['share']:.1%} | {op['calls']} |"
             for op in profile["top_ops"]
         ]
+    if "float32_floor_seconds" in summary:
+        lines += [
+            "",
+            f"The float32 matmul floor of this machine (torch's {floor['size']}x"
+            f"{floor['size']} product, this run): {floor['float32']:.0f} GFLOP/s"
+            + (
+                f" (bfloat16: {floor['bfloat16']:.0f} GFLOP/s)"
+                if "bfloat16" in floor
+                else " (no bfloat16 hardware)"
+            )
+            + f". A float32 epoch of the default network does "
+            f"{summary['float32_epoch_gflop']:.0f} GFLOP of products: "
+            f"{summary['float32_floor_seconds']:.2f} s at the floor.",
+        ]
     lines += [
         "",
         f"PSNR target for 'time to target': {summary['psnr_target_db']:.2f} dB "
@@ -297,6 +327,19 @@ def _fmt(value, spec):
     return "-" if value is None else format(value, spec)
 
 
+def _features_line(features):
+    """'AVX2 yes, AVX-512 no, ...': which kind of CPU the figures come from."""
+    names = {
+        "avx2": "AVX2",
+        "avx512f": "AVX-512",
+        "avx512_bf16": "AVX512-BF16",
+        "amx_bf16": "AMX-BF16",
+        "native_bfloat16": "bfloat16 products in hardware",
+    }
+    yes_no = ", ".join(f"{names[k]} {'yes' if v else 'no'}" for k, v in features.items())
+    return yes_no or "CPU features unknown"
+
+
 def write_results_md(path, table, env, command, args):
     mode = "quick" if args.quick else "full"
     text = f"""# Benchmark results
@@ -306,7 +349,8 @@ Written by `benchmarks/bench_mnist.py`; rerun it to refresh this page.
 - Command: `{command}`
 - Mode: {mode} ({args.epochs} epochs; MLPRegressor {args.mlp_epochs} epochs; \
 KernelPCA fitted on {args.kernel_pca_fit} images)
-- Machine: {env["cpu"]}, {env["cores"]} cores, torch threads {env["torch_threads"]}
+- Machine: {env["cpu"]}, {env["cores"]} cores, torch threads {env["torch_threads"]}; \
+{_features_line(env.get("cpu_features", {}))}
 - Versions: {", ".join(f"{k} {v}" for k, v in env["versions"].items())}
 - Date: {time.strftime("%Y-%m-%d")}
 
@@ -361,12 +405,15 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     command = "python benchmarks/bench_mnist.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    env = environment()
+    # Measured first, while this process has the machine to itself.
+    floor = measure_floor(quick=args.quick)
+    env.update(cpu_features=cpu_features(), matmul_floor_gflops=floor)
     results = run_all(args)
-    summary = summarize(results, args)
-    table = format_tables(results, summary)
+    summary = summarize(results, args, floor)
+    table = format_tables(results, summary, floor)
     print()
     print(table)
-    env = environment()
     payload = {
         "command": command,
         "quick": args.quick,

@@ -94,6 +94,15 @@ def test_quick_mode_runs_end_to_end_on_the_bundled_sample(tmp_path):
     assert "Where one skdae epoch goes" in md.read_text()
     assert "| skdae |" in md.read_text()
     assert "| skdae |" in run.stdout
+    # The float32 floor, measured in the same run, and the kind of CPU it ran on.
+    env = payload["environment"]
+    assert env["matmul_floor_gflops"]["float32"] > 0
+    assert set(env["cpu_features"]) >= {"avx2", "avx512f", "avx512_bf16", "native_bfloat16"}
+    assert ("bfloat16" in env["matmul_floor_gflops"]) == env["cpu_features"]["native_bfloat16"]
+    floor_target = targets["skdae float32: epoch at the float32 matmul floor / its actual epoch"]
+    assert 0 < floor_target["value"] < 1.5
+    assert "float32 matmul floor of this machine" in md.read_text()
+    assert "bfloat16 products in hardware" in md.read_text()
 
 
 def test_epoch_matmul_flop_counts_every_product_but_the_input_gradient():
@@ -108,6 +117,9 @@ def test_epoch_matmul_flop_counts_every_product_but_the_input_gradient():
     assert epoch_matmul_flop(module, 60_000) == expected
     # The issue's 174 GFLOP counts the data's gradient too, which autograd never computes.
     assert round((expected + 2 * 784 * 256 * 60_000) / 1e9) == 174
+    from _floor import default_epoch_gflop
+
+    assert default_epoch_gflop(60_000) == pytest.approx(expected / 1e9)  # the defaults' net
     assert round(expected / 1e9) == 150
 
 
