@@ -466,8 +466,7 @@ def fit_loop(
         for epoch in range(first_epoch, first_epoch + n_epochs):
             if on_epoch_start is not None:
                 on_epoch_start()
-            saved = (copy_state(module), _copy_optimizer_state(optimizer))
-            checkpoint = saved
+            checkpoint = (copy_state(module), _copy_optimizer_state(optimizer))
             progress.start_epoch()
             loss = _train_epoch(module, optimizer, data, settings, epoch, on_batch, device)
             validation_loss = None

@@ -1,6 +1,7 @@
 """The benchmark's own correctness: metric helpers and a --quick run end to end."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,19 @@ import pytest
 from _protocol import add_noise, median_epoch_seconds, mse, psnr, time_to_target
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _run_quick(tmp_path, script, *options, timeout):
+    """Run ``benchmarks/<script> --quick`` without full MNIST (on the bundled sample);
+    return the finished process, its JSON payload and the path of its results page."""
+    env = {k: v for k, v in os.environ.items() if k != "SKDAE_DATA"}
+    env["SKDAE_DATA"] = str(tmp_path / "no-data-here")
+    out, md = tmp_path / "results.json", tmp_path / "RESULTS.md"
+    command = [sys.executable, str(BENCHMARKS / script), "--quick", *options]
+    command += ["--json", str(out), "--results-md", str(md)]
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
+    assert run.returncode == 0, run.stderr
+    return run, json.loads(out.read_text()), md
 
 
 def test_psnr_and_mse():
@@ -43,14 +57,9 @@ def test_time_to_target_counts_training_seconds_until_reached():
 
 @pytest.mark.e2e
 def test_quick_mode_runs_end_to_end_on_the_bundled_sample(tmp_path):
-    env = {k: v for k, v in __import__("os").environ.items() if k != "SKDAE_DATA"}
-    env["SKDAE_DATA"] = str(tmp_path / "no-data-here")
-    out = tmp_path / "results.json"
-    md = tmp_path / "RESULTS.md"
-    command = [
-        sys.executable,
-        str(BENCHMARKS / "bench_mnist.py"),
-        "--quick",
+    run, payload, md = _run_quick(
+        tmp_path,
+        "bench_mnist.py",
         "--epochs",
         "2",
         "--n-train",
@@ -61,14 +70,8 @@ def test_quick_mode_runs_end_to_end_on_the_bundled_sample(tmp_path):
         "5000",
         "--systems",
         "noisy,skdae,skdae_float32,torch,mlp,pca,kernel_pca,downstream,inference,profile",
-        "--json",
-        str(out),
-        "--results-md",
-        str(md),
-    ]
-    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    assert run.returncode == 0, run.stderr
-    payload = json.loads(out.read_text())
+        timeout=600,
+    )
     results = payload["results"]
     assert results["skdae"]["data_source"] == "bundled sample"
     assert results["skdae"]["n_train"] == 600
@@ -125,21 +128,7 @@ def test_epoch_matmul_flop_counts_every_product_but_the_input_gradient():
 
 @pytest.mark.e2e
 def test_the_tabular_benchmark_runs_end_to_end_in_quick_mode(tmp_path):
-    env = {k: v for k, v in __import__("os").environ.items() if k != "SKDAE_DATA"}
-    env["SKDAE_DATA"] = str(tmp_path / "no-data-here")
-    out, md = tmp_path / "tabular.json", tmp_path / "TABULAR.md"
-    command = [
-        sys.executable,
-        str(BENCHMARKS / "bench_tabular.py"),
-        "--quick",
-        "--json",
-        str(out),
-        "--results-md",
-        str(md),
-    ]
-    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
-    assert run.returncode == 0, run.stderr
-    payload = json.loads(out.read_text())
+    run, payload, md = _run_quick(tmp_path, "bench_tabular.py", timeout=900)
     assert payload["mnist_source"] == "bundled sample"
     systems = {(r["data"], r["system"]) for r in payload["imputation"]}
     assert ("MNIST", "IterativeImputer") not in systems
