@@ -28,8 +28,9 @@ def _result(name, data, denoised, **extra):
 def run_skdae(data, *, epochs, matmul_precision="auto", keep_model=False):
     """skdae's DenoisingAutoencoder with its defaults, one partial_fit per epoch.
 
-    partial_fit epochs are identical to fit's (a test checks it); stepping them one by
-    one lets the test PSNR be measured between epochs, outside the timed part.
+    With ``learning_rate='cosine'`` (what fit's 'auto' resolves to), partial_fit epochs
+    are identical to fit's (a test checks it); stepping them one by one lets the test
+    PSNR be measured between epochs, outside the timed part.
     ``matmul_precision='float32'`` gives the row that shows what the default's reduced
     precision products change.
     """
@@ -38,30 +39,126 @@ def run_skdae(data, *, epochs, matmul_precision="auto", keep_model=False):
     dae = DenoisingAutoencoder(
         corruption=GaussianNoise(0.4, clip=(0, 1)),
         max_iter=epochs,
+        # What fit's 'auto' runs; partial_fit's 'auto' would be a constant rate.
+        learning_rate="cosine",
         matmul_precision=matmul_precision,
         random_state=0,
     )
-    epoch_psnr = []
-    for _ in range(epochs):
-        dae.partial_fit(data["X_train"])
-        epoch_psnr.append(psnr(data["X_test"], dae.predict(data["X_test_noisy"])))
+    epoch_psnr = _train_by_epoch(dae, data, epochs)
     denoised = dae.predict(data["X_test_noisy"])
     name = (
         "skdae" if matmul_precision == "auto" else f"skdae (matmul_precision={matmul_precision!r})"
     )
     # epoch_times_ times the epoch loop alone: each partial_fit call also validates its
     # input (~0.1 s on MNIST), which fit does once for all epochs.
-    result = _result(
+    result = _model_result(name, data, dae, denoised, epoch_psnr)
+    if keep_model:
+        result["_model"] = dae
+    return result
+
+
+def _model_result(name, data, dae, denoised, epoch_psnr, **extra):
+    """The result of one of skdae's estimators, with its own epoch times."""
+    return _result(
         name,
         data,
         denoised,
         epoch_seconds=list(dae.epoch_times_),
         epoch_psnr=epoch_psnr,
         matmul_precision=dae.matmul_precision_,
+        **extra,
     )
-    if keep_model:
-        result["_model"] = dae
-    return result
+
+
+def _train_by_epoch(dae, data, epochs):
+    """``epochs`` partial_fit calls; the test PSNR after each (not timed by the model)."""
+    epoch_psnr = []
+    for _ in range(epochs):
+        dae.partial_fit(data["X_train"])
+        epoch_psnr.append(psnr(data["X_test"], dae.predict(data["X_test_noisy"])))
+    return epoch_psnr
+
+
+def run_skdae_conv(data, *, epochs, latent_dim=64, classify=True):
+    """skdae's ConvDenoisingAutoencoder at its defaults (``latent_dim=None``: the purely
+    convolutional mode), stepped by epoch as :func:`run_skdae` is; then the rows per
+    second of ``predict`` on the noisy test set and, for a dense code, logistic
+    regression on the codes."""
+    from skdae import ConvDenoisingAutoencoder, GaussianNoise
+
+    dae = ConvDenoisingAutoencoder(
+        latent_dim=latent_dim,
+        corruption=GaussianNoise(0.4, clip=(0, 1)),
+        max_iter=epochs,
+        learning_rate="cosine",
+        random_state=0,
+    )
+    epoch_psnr = _train_by_epoch(dae, data, epochs)
+    started = time.perf_counter()
+    denoised = dae.predict(data["X_test_noisy"])
+    rows_per_second = len(denoised) / (time.perf_counter() - started)
+    name = "skdae conv" + (" (latent_dim=None)" if latent_dim is None else "")
+    extra = {}
+    if classify and latent_dim is not None:
+        extra["codes_accuracy"] = _codes_accuracy(dae.transform, data)
+    return _model_result(
+        name,
+        data,
+        dae,
+        denoised,
+        epoch_psnr,
+        predict_rows_per_second=rows_per_second,
+        n_parameters=sum(p.numel() for p in dae.module_.parameters()),
+        **extra,
+    )
+
+
+def run_max_iter_sweep(data, *, max_iters, matmul_precision="auto"):
+    """Separate fits of the dense defaults with each ``max_iter``: a user's short run
+    (its whole schedule), not a long one cut short. Reports the PSNR, the wall time of
+    ``fit`` and the setup around its epochs (``fit`` minus the epochs' own time)."""
+    from skdae import DenoisingAutoencoder, GaussianNoise
+
+    fits = []
+    for max_iter in max_iters:
+        dae = DenoisingAutoencoder(
+            corruption=GaussianNoise(0.4, clip=(0, 1)),
+            max_iter=max_iter,
+            matmul_precision=matmul_precision,
+            random_state=0,
+        )
+        started = time.perf_counter()
+        dae.fit(data["X_train"])
+        seconds = time.perf_counter() - started
+        fits.append(
+            {
+                "max_iter": max_iter,
+                "fit_seconds": seconds,
+                "setup_seconds": seconds - sum(dae.epoch_times_),
+                "test_psnr": psnr(data["X_test"], dae.predict(data["X_test_noisy"])),
+                "matmul_precision": dae.matmul_precision_,
+            }
+        )
+    return {"system": f"skdae max_iter sweep ({matmul_precision})", "fits": fits}
+
+
+def _codes_accuracy(encode, data, lr_max_iter=300):
+    """Clean and noisy test accuracy of logistic regression on ``encode``'s codes."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=lr_max_iter))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(encode(data["X_train"]), data["y_train"])
+    return {
+        "clean": float(clf.score(encode(data["X_test"]), data["y_test"])),
+        "noisy": float(clf.score(encode(data["X_test_noisy"]), data["y_test"])),
+    }
 
 
 def run_torch_loop(data, *, epochs, glorot=False):
@@ -117,26 +214,59 @@ def run_torch_loop(data, *, epochs, glorot=False):
     return _result(name, data, predict(), epoch_seconds=epoch_seconds, epoch_psnr=epoch_psnr)
 
 
-def run_keras(data, *, epochs):
-    """The Keras tutorial's model: Dense 256-128-64-128-256-784, Adam, BCE, noise once."""
+def _keras():
     try:
         import keras
     except ImportError:
-        return {
-            "system": "Keras (tensorflow-cpu)",
-            "skipped": "tensorflow is not installed: pip install -e '.[bench]'",
-        }
+        return None
+    return keras
 
+
+_KERAS_MISSING = "tensorflow is not installed: pip install -e '.[bench]'"
+
+
+def run_keras(data, *, epochs):
+    """The Keras tutorial's model: Dense 256-128-64-128-256-784, Adam, BCE, noise once."""
+    keras = _keras()
+    if keras is None:
+        return {"system": "Keras (tensorflow-cpu)", "skipped": _KERAS_MISSING}
     keras.utils.set_random_seed(0)
     inputs = keras.Input(shape=(784,))
     x = inputs
     for width in (256, 128, 64, 128, 256):
         x = keras.layers.Dense(width, activation="relu")(x)
     outputs = keras.layers.Dense(784, activation="sigmoid")(x)
-    model = keras.Model(inputs, outputs)
+    return _fit_keras("Keras (tensorflow-cpu)", keras.Model(inputs, outputs), data, epochs)
+
+
+def run_keras_conv(data, *, epochs):
+    """keras.io's "Convolutional autoencoder for image denoising": Conv2D 32 3x3 ReLU +
+    2x2 max-pool, twice; Conv2DTranspose 32 3x3 stride 2 ReLU, twice; Conv2D 1 3x3
+    sigmoid; Adam, binary cross-entropy, batch 128, noise drawn once."""
+    keras = _keras()
+    if keras is None:
+        return {"system": "Keras conv example (tensorflow-cpu)", "skipped": _KERAS_MISSING}
+    layers = keras.layers
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(784,))
+    x = layers.Reshape((28, 28, 1))(inputs)
+    for _ in range(2):
+        x = layers.Conv2D(32, (3, 3), activation="relu", padding="same")(x)
+        x = layers.MaxPooling2D((2, 2), padding="same")(x)
+    for _ in range(2):
+        x = layers.Conv2DTranspose(32, (3, 3), strides=2, activation="relu", padding="same")(x)
+    x = layers.Conv2D(1, (3, 3), activation="sigmoid", padding="same")(x)
+    outputs = layers.Reshape((784,))(x)
+    return _fit_keras(
+        "Keras conv example (tensorflow-cpu)", keras.Model(inputs, outputs), data, epochs
+    )
+
+
+def _fit_keras(name, model, data, epochs):
+    """Train a Keras model X_noisy -> X as the tutorials do; time and score each epoch."""
+    keras = _keras()
     model.compile(optimizer="adam", loss="binary_crossentropy")
     noisy = add_noise(data["X_train"], TRAIN_NOISE_SEED)
-
     epoch_seconds, epoch_psnr = [], []
 
     class Timer(keras.callbacks.Callback):
@@ -159,7 +289,7 @@ def run_keras(data, *, epochs):
     )
     denoised = model.predict(data["X_test_noisy"], batch_size=1024, verbose=0)
     return _result(
-        "Keras (tensorflow-cpu)",
+        name,
         data,
         denoised,
         epoch_seconds=epoch_seconds,

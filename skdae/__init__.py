@@ -1,5 +1,6 @@
 """Denoising autoencoders for scikit-learn, powered by PyTorch."""
 
+from skdae._conv_estimator import ConvDenoisingAutoencoder
 from skdae._corruption import (
     BaseCorruption,
     Compose,
@@ -16,6 +17,7 @@ from skdae._version import __version__
 __all__ = [
     "BaseCorruption",
     "Compose",
+    "ConvDenoisingAutoencoder",
     "DenoisingAutoencoder",
     "DenoisingAutoencoderImputer",
     "GaussianNoise",

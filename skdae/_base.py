@@ -21,7 +21,7 @@ from sklearn.utils import check_array, gen_batches
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skdae._callbacks import CallbackSupportMixin, EpochTasks
-from skdae._corruption import make_corruption
+from skdae._corruption import CORRUPTION_ALIASES, BaseCorruption, make_corruption
 from skdae._device import as_float32_tensor, resolve_device
 from skdae._fitted_state import (
     CORRUPTION,
@@ -42,9 +42,14 @@ from skdae._fitted_state import (
 from skdae._interrupts import check_interrupt, interrupts_deferred
 from skdae._network import OUTPUT_ACTIVATIONS, format_summary, load_state, summarize
 from skdae._persistence import library_versions, load_model, save_model, warn_on_version_mismatch
-from skdae._precision import RESOLVED_PRECISIONS, resolve_matmul_precision, users_precision
+from skdae._precision import (
+    MATMUL_PRECISIONS,
+    RESOLVED_PRECISIONS,
+    resolve_matmul_precision,
+    users_precision,
+)
 from skdae._random import seed_from_random_state
-from skdae._schedule import LEARNING_RATE_SCHEDULES, learning_rate_at
+from skdae._schedule import LEARNING_RATE_SCHEDULES, LEARNING_RATE_SETTINGS, learning_rate_at
 from skdae._training import (
     LOSSES,
     MISSING_INPUT,
@@ -57,6 +62,10 @@ from skdae._training import (
     prepare_data,
 )
 from skdae._validation import (
+    Integral,
+    Interval,
+    Real,
+    StrOptions,
     check_bce_target,
     check_counts_are_not_bools,
     check_float32_range,
@@ -81,6 +90,31 @@ _MAX_INFERENCE_BLOCK_ROWS = 1024  # see benchmarks: throughput as with 8192-row 
 def inference_block_rows(n_features):
     """The rows of every inference block for inputs of ``n_features`` columns."""
     return max(1, min(_MAX_INFERENCE_BLOCK_ROWS, _INFERENCE_BLOCK_VALUES // n_features))
+
+
+# The constraints of the parameters every member of the family takes, from the output
+# activation to verbose; each estimator adds those of its network.
+TRAINING_PARAMETER_CONSTRAINTS = {
+    "output_activation": [StrOptions({"auto", *OUTPUT_ACTIVATIONS})],
+    "loss": [StrOptions({"auto", *LOSSES})],
+    "corruption": [StrOptions(set(CORRUPTION_ALIASES)), BaseCorruption, None],
+    "solver": [StrOptions(set(OPTIMIZERS))],
+    "learning_rate": [StrOptions(set(LEARNING_RATE_SETTINGS))],
+    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "shuffle": ["boolean"],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "warm_start": ["boolean"],
+    "device": [str],
+    "matmul_precision": [StrOptions(set(MATMUL_PRECISIONS))],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
 
 
 class BaseAutoencoder(
@@ -121,6 +155,17 @@ class BaseAutoencoder(
     _parameters_of_old_models: dict = {}
     # Architecture entries that files of older versions may lack (see _persistence).
     _architecture_entries_added: tuple = ()
+    # Parameters that hold a tuple (a model file stores them as JSON lists).
+    _tuple_parameters: tuple = ()
+
+    @staticmethod
+    def _code_width_of(latent_dim, **_):
+        """The width of the codes of a network of this architecture (``transform``'s
+        output); a member whose codes are not ``latent_dim`` wide overrides it."""
+        return latent_dim
+
+    def _code_width(self):
+        return type(self)._code_width_of(**self._architecture)
 
     # ------------------------------------------------------------------ training
 
@@ -469,7 +514,7 @@ class BaseAutoencoder(
         """
         check_is_fitted(self)
         X = self._validate_X(X)
-        return self._run_in_batches(self.module_.encode, X, self._architecture["latent_dim"])
+        return self._run_in_batches(self.module_.encode, X, self._code_width())
 
     def inverse_transform(self, X):
         """Decode latent codes back to input space.
@@ -487,11 +532,11 @@ class BaseAutoencoder(
         check_is_fitted(self)
         codes = check_array(X, dtype=[np.float32, np.float64])
         check_float32_range(codes, "the codes")
-        latent_dim = self._architecture["latent_dim"]
-        if codes.shape[1] != latent_dim:
+        width = self._code_width()
+        if codes.shape[1] != width:
             raise InputError(
-                f"inverse_transform expects codes of width latent_dim={latent_dim}, as "
-                f"returned by transform; got {codes.shape[1]} columns."
+                f"inverse_transform expects codes of width {width}, as returned by "
+                f"transform; got {codes.shape[1]} columns."
             )
         return self._run_in_batches(self.module_.decode, codes, self.n_features_in_)
 
@@ -636,7 +681,7 @@ class BaseAutoencoder(
     @property
     def _n_features_out(self):
         # Read by ClassNamePrefixFeaturesOutMixin.get_feature_names_out.
-        return self._architecture["latent_dim"]
+        return self._code_width()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

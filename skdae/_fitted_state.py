@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from sklearn.base import clone
 
 from skdae._device import cpu_copy, resolve_device
@@ -205,11 +206,30 @@ class FittedStateMixin:
                 groups = [{**g, "lr": r} for g, r in zip(groups, rates, strict=True)]
                 saved_optimizer = {"state": saved_optimizer["state"], "param_groups": groups}
             self._optimizer.load_state_dict(saved_optimizer)
+            _match_parameter_layouts(self._optimizer)
 
     def _clear_fitted_state(self):
         """Forget everything ``fit`` learned: the estimator is unfitted again."""
         for name in [field.name for field in self._fitted_fields] + ["device_"]:
             self.__dict__.pop(name, None)
+
+
+@torch.no_grad()
+def _match_parameter_layouts(optimizer):
+    """Lay each per-parameter state tensor out in memory as its parameter is.
+
+    Saved state comes back contiguous, while a convolution's weights are channels-last;
+    torch's fused Adam walks a parameter and its moments in memory order, so with the
+    layouts apart it paired the wrong elements and trained on silently wrong moments.
+    """
+    for parameter, state in optimizer.state.items():
+        for key, value in state.items():
+            if (
+                isinstance(value, torch.Tensor)
+                and value.shape == parameter.shape
+                and value.stride() != parameter.stride()
+            ):
+                state[key] = torch.empty_like(parameter).copy_(value)
 
 
 def snapshot(estimator):

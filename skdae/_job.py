@@ -123,8 +123,14 @@ def train_job(
         "preset": preset,
         "params": {name: _plain_param(value) for name, value in dae.get_params(deep=False).items()},
         "corruption": repr(dae.corruption),
+        "estimator": type(dae).__name__,
+        # What the network was built from (the parameters resolved for the data).
+        "network": {
+            name: _plain_param(value)
+            for name, value in dae._architecture.items()
+            if name not in ("n_features", "output_activation")
+        },
         "latent_dim": dae.latent_dim,
-        "hidden_layer_sizes": list(dae.hidden_layer_sizes),
         "latent_activation": dae.latent_activation,
         "loss": dae.loss_,
         "n_parameters": count_parameters(dae.module_),
@@ -163,6 +169,12 @@ def train_job(
     )
     log(f"Wrote {', '.join(written)} to {output}/")
     return metrics
+
+
+def _describe_network(network):
+    return ", ".join(
+        f"{name} {value}" for name, value in network.items() if not name.endswith("activation")
+    )
 
 
 def _plain_param(value):
@@ -276,8 +288,8 @@ def render_report(metrics, files):
             if metrics["model"]["preset"]
             else []
         ),
-        f"Model: {metrics['model']['n_parameters']:,} parameters, latent_dim "
-        f"{metrics['model']['latent_dim']}, hidden {metrics['model']['hidden_layer_sizes']}, "
+        f"Model: {metrics['model']['estimator']}, {metrics['model']['n_parameters']:,} "
+        f"parameters ({_describe_network(metrics['model']['network'])}), "
         f"loss {metrics['model']['loss']}, on {metrics['model']['device']} "
         f"({metrics['model']['matmul_precision']} matrix products).",
         f"Training: {training['epochs']} epochs in {training['fit_seconds']:.1f} s "

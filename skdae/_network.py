@@ -1,5 +1,6 @@
 """The torch module: a dense encoder and its mirrored decoder, built from sizes."""
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -125,11 +126,16 @@ def _dense_stack(sizes, activation):
 
 @dataclass(frozen=True)
 class LayerSummary:
-    """One dense layer of a fitted autoencoder, as printed by ``summary``."""
+    """One layer with weights of a fitted autoencoder, as printed by ``summary``.
+
+    ``in_shape`` and ``out_shape`` are the shape of one sample before and after the
+    layer: ``(784,)`` for a dense layer, ``(32, 14, 14)`` for a convolution.
+    """
 
     part: str
-    n_in: int
-    n_out: int
+    kind: str
+    in_shape: tuple
+    out_shape: tuple
     activation: str
     weight_shape: tuple
     bias_shape: tuple
@@ -137,28 +143,43 @@ class LayerSummary:
 
     @property
     def label(self):
-        return f"DENSE {self.n_in} -> {self.n_out} [{self.activation}]"
+        shapes = " -> ".join("x".join(map(str, shape)) for shape in (self.in_shape, self.out_shape))
+        return f"{self.kind} {shapes} [{self.activation}]"
 
     def __str__(self):
         return f"{self.label}, {self.n_parameters} parameters"
 
 
+_KINDS = {
+    nn.Linear: "DENSE",
+    nn.Conv1d: "CONV1D",
+    nn.Conv2d: "CONV2D",
+    nn.ConvTranspose1d: "CONVT1D",
+    nn.ConvTranspose2d: "CONVT2D",
+}
+
+
 def summarize(module):
-    """List the dense layers of ``module`` in order, each with what follows it."""
+    """List the layers with weights of ``module`` in order, each with what follows it."""
     rows = []
+    shape = None
     for part, stack in (("encoder", module.encoder), ("decoder", module.decoder)):
         layers = list(stack)
         for i, layer in enumerate(layers):
-            if not isinstance(layer, nn.Linear):
+            in_shape, shape = shape, _shape_after(layer, shape)
+            if type(layer) not in _KINDS:
                 continue
             follower = layers[i + 1] if i + 1 < len(layers) else None
-            if follower is None and part == "decoder":
+            if not isinstance(follower, tuple(ACTIVATIONS.values())):
+                follower = None
+            if follower is None and part == "decoder" and _is_last_weighted(layers, i):
                 follower = module.output_activation
             rows.append(
                 LayerSummary(
                     part=part,
-                    n_in=layer.in_features,
-                    n_out=layer.out_features,
+                    kind=_KINDS[type(layer)],
+                    in_shape=(layer.in_features,) if isinstance(layer, nn.Linear) else in_shape,
+                    out_shape=shape,
                     activation=_activation_name(follower),
                     weight_shape=tuple(layer.weight.shape),
                     bias_shape=tuple(layer.bias.shape),
@@ -166,6 +187,33 @@ def summarize(module):
                 )
             )
     return rows
+
+
+def _shape_after(layer, shape):
+    """The shape of one sample after ``layer``, given its shape before (arithmetic only)."""
+    if isinstance(layer, nn.Linear):
+        return (layer.out_features,)
+    if isinstance(layer, nn.Flatten):
+        return (math.prod(shape),)
+    if hasattr(layer, "image_shape"):  # the convolutional network's rows -> images
+        return tuple(layer.image_shape)
+    if isinstance(layer, nn.modules.conv._ConvNd):
+        spatial = []
+        for axis, size in enumerate(shape[1:]):
+            k, stride = layer.kernel_size[axis], layer.stride[axis]
+            pad, dilation = layer.padding[axis], layer.dilation[axis]
+            if layer.transposed:
+                size = (size - 1) * stride - 2 * pad + dilation * (k - 1)
+                size += layer.output_padding[axis] + 1
+            else:
+                size = (size + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+            spatial.append(size)
+        return (layer.out_channels, *spatial)
+    return shape  # activations
+
+
+def _is_last_weighted(layers, i):
+    return not any(type(layer) in _KINDS for layer in layers[i + 1 :])
 
 
 def format_summary(rows):

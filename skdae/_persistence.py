@@ -136,7 +136,9 @@ def save_model(estimator, path, *, include_optimizer=True, key=None):
 def load_model(estimator_class, path, *, key=None):
     """Read a model written by :func:`save_model` (or by skdae 0.1 to 0.3).
 
-    Every way the file can be wrong ends in ModelFileError naming it.
+    ``estimator_class`` is the class the file must hold, or a tuple of classes of
+    which it must hold one (the command line takes any of skdae's estimators). Every
+    way the file can be wrong ends in ModelFileError naming it.
     """
     key = check_key(key)
     path = Path(path)
@@ -163,7 +165,7 @@ def load_model(estimator_class, path, *, key=None):
 
 
 def _restore(estimator_class, path, document, tensors):
-    _check_header(estimator_class, path, document)
+    estimator_class = _check_header(estimator_class, path, document)
     warn_on_version_mismatch(document.get("versions"))
     estimator = _estimator_from_params(estimator_class, path, document.get("params"))
     fitted = _fitted_values(estimator, path, document.get("fitted"))
@@ -187,11 +189,15 @@ def _check_header(estimator_class, path, document):
             f"reads ({FORMAT_VERSION}). Upgrade skdae to load it."
         )
     saved_class = document.get("estimator", "DenoisingAutoencoder")  # format 1 had one
-    if saved_class != estimator_class.__name__:
-        raise ModelFileError(
-            f"{path} holds a {str(saved_class)[:60]}, not a {estimator_class.__name__}; load "
-            f"it with {str(saved_class)[:60]}.load."
-        )
+    classes = estimator_class if isinstance(estimator_class, tuple) else (estimator_class,)
+    for cls in classes:
+        if saved_class == cls.__name__:
+            return cls
+    wanted = " or a ".join(cls.__name__ for cls in classes)
+    raise ModelFileError(
+        f"{path} holds a {str(saved_class)[:60]}, not a {wanted}; load it with "
+        f"{str(saved_class)[:60]}.load."
+    )
 
 
 def _estimator_from_params(estimator_class, path, params):
@@ -205,8 +211,9 @@ def _estimator_from_params(estimator_class, path, params):
             "have; it was written by another version or altered."
         )
     try:
-        if isinstance(params.get("hidden_layer_sizes"), list):
-            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+        for name in estimator_class._tuple_parameters:
+            if isinstance(params.get(name), list):
+                params[name] = tuple(params[name])
         if isinstance(params.get("corruption"), dict):
             params["corruption"] = corruption_from_json(params["corruption"])
         estimator = estimator_class(**params)
@@ -416,7 +423,9 @@ def _params_to_json(estimator):
     params = estimator.get_params(deep=False)
     if not isinstance(params["random_state"], (int, type(None))):
         params["random_state"] = None  # a RandomState's position cannot be stored as data
-    params["hidden_layer_sizes"] = list(np.atleast_1d(params["hidden_layer_sizes"]).tolist())
+    for name in type(estimator)._tuple_parameters:
+        if not isinstance(params[name], str):  # 'auto' stays a string
+            params[name] = list(np.atleast_1d(params[name]).tolist())
     if isinstance(params["corruption"], BaseCorruption):
         params["corruption"] = corruption_to_json(params["corruption"])
     return _plain(params)

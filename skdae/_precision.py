@@ -1,7 +1,8 @@
 """The precision of float32 matrix products while training: resolve and apply it.
 
-Weights, gradients, the optimizer and the loss stay float32 whatever the setting; only
-the inputs of the matrix products may be rounded to a shorter format inside the kernel
+Convolutions count as matrix products here: they follow the same setting. Weights,
+gradients, the optimizer and the loss stay float32 whatever the setting; only the inputs
+of the matrix products may be rounded to a shorter format inside the kernel
 (bfloat16 through oneDNN on CPUs with AVX512-BF16 or AMX, TF32 on CUDA GPUs). Torch
 controls that with a process-wide, per-backend switch, so it is set for each training
 pass over the data and restored afterwards; inference runs at the user's setting. Threads
@@ -82,14 +83,45 @@ def cpu_has_native_bfloat16():
     return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
 
 
-_BACKENDS = {"cpu": "mkldnn", "cuda": "cuda"}
+# Per device type, torch's backends whose switches govern float32 matrix products and
+# float32 convolutions.
+_BACKENDS = {"cpu": ("mkldnn", "mkldnn"), "cuda": ("cuda", "cudnn")}
+
+
+class _Switches:
+    """Torch's switches for one device type's matrix products and convolutions, read
+    and set as one value: a tuple of their values, in that order."""
+
+    def __init__(self, switches):
+        self._switches = switches
+
+    @property
+    def fp32_precision(self):
+        return tuple(switch.fp32_precision for switch in self._switches)
+
+    @fp32_precision.setter
+    def fp32_precision(self, values):
+        for switch, value in zip(self._switches, values, strict=True):
+            switch.fp32_precision = value
+
+    def uniform(self, value):
+        """The value that sets every switch to ``value`` (one of torch's names)."""
+        return (value,) * len(self._switches)
 
 
 def _backend_switch(device):
-    """The torch object whose ``fp32_precision`` governs float32 products on ``device``."""
-    backend = _BACKENDS.get(torch.device(device).type)
-    matmul = getattr(getattr(torch.backends, backend, None), "matmul", None) if backend else None
-    return matmul if hasattr(matmul, "fp32_precision") else None
+    """The switches of torch's ``fp32_precision`` that govern float32 products and
+    convolutions on ``device``, or None where torch has no such switch."""
+    backends = _BACKENDS.get(torch.device(device).type)
+    if backends is None:
+        return None
+    matmul_backend, conv_backend = (getattr(torch.backends, name, None) for name in backends)
+    matmul = getattr(matmul_backend, "matmul", None)
+    conv = getattr(conv_backend, "conv", None)
+    if not hasattr(matmul, "fp32_precision"):
+        return None
+    switches = [matmul, conv] if hasattr(conv, "fp32_precision") else [matmul]
+    return _Switches(switches)
 
 
 class _SwitchGate:
@@ -186,7 +218,7 @@ def matmul_precision(precision, device):
         yield
         return
     # Deferred: an interrupt between the gate's books and its try would lock it for good.
-    value = _TORCH_VALUES[precision]
+    value = switch.uniform(_TORCH_VALUES[precision])
     with interrupts_deferred(), _gate.hold(switch, torch.device(device).type, value):
         yield
 

@@ -18,7 +18,12 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import _check_feature_names_in, _check_sample_weight
 
-from skdae.exceptions import EmptyFeatureWarning, InputError, IntegerDataWarning
+from skdae.exceptions import (
+    EmptyFeatureWarning,
+    InputError,
+    IntegerDataWarning,
+    OvercompleteWarning,
+)
 
 __all__ = [
     "HasMethods",
@@ -38,24 +43,46 @@ __all__ = [
 fit_context = _fit_context
 
 
-def check_hidden_layer_sizes(hidden_layer_sizes):
-    """Return ``hidden_layer_sizes`` as a tuple of positive ints, or raise ValueError."""
-    if isinstance(hidden_layer_sizes, (Integral, np.integer)):
-        hidden_layer_sizes = (hidden_layer_sizes,)
+def check_positive_sizes(sizes, name, *, example):
+    """Return ``sizes`` (a sequence of widths, or one) as a tuple of positive ints, or
+    raise InputError naming the parameter ``name``."""
+    if isinstance(sizes, (Integral, np.integer)) and not isinstance(sizes, bool):
+        sizes = (sizes,)
     try:
-        sizes = tuple(hidden_layer_sizes)
+        values = tuple(sizes)
     except TypeError:
         raise InputError(
-            "hidden_layer_sizes must be a sequence of positive integers, e.g. (256, 128); "
-            f"got {hidden_layer_sizes!r}."
+            f"{name} must be a sequence of positive integers, e.g. {example}; got {sizes!r}."
         ) from None
-    bad = [s for s in sizes if not isinstance(s, (Integral, np.integer)) or s < 1]
+    bad = [
+        s
+        for s in values
+        if not isinstance(s, (Integral, np.integer)) or isinstance(s, bool) or s < 1
+    ]
     if bad:
         raise InputError(
-            "hidden_layer_sizes must contain only positive integers, e.g. (256, 128); "
-            f"got {hidden_layer_sizes!r}."
+            f"{name} must contain only positive integers, e.g. {example}; got {sizes!r}."
         )
-    return tuple(int(s) for s in sizes)
+    return tuple(int(s) for s in values)
+
+
+def check_hidden_layer_sizes(hidden_layer_sizes):
+    """Return ``hidden_layer_sizes`` as a tuple of positive ints, or raise ValueError."""
+    return check_positive_sizes(hidden_layer_sizes, "hidden_layer_sizes", example="(256, 128)")
+
+
+def warn_if_overcomplete(latent_dim, n_features):
+    """Warn when a code of ``latent_dim`` is not narrower than the input (stack: called
+    from an estimator's ``_make_architecture``, under ``fit``)."""
+    if latent_dim is not None and latent_dim >= n_features:
+        warnings.warn(
+            f"latent_dim={latent_dim} is not smaller than the {n_features} input "
+            "features: this overcomplete autoencoder relies on the corruption alone to "
+            "avoid learning the identity. Pass a smaller latent_dim if that is not what "
+            "you want.",
+            OvercompleteWarning,
+            stacklevel=5,
+        )
 
 
 def check_bce_target(X):

@@ -15,11 +15,13 @@ from pathlib import Path
 import joblib
 import numpy as np
 
+from skdae._conv_estimator import ConvDenoisingAutoencoder
 from skdae._estimator import DenoisingAutoencoder
 from skdae._io import FORMATS, data_format, read_array, write_array
 from skdae._job import evaluate_model, load_job_data, make_job_noise, train_job
 from skdae._network import ACTIVATIONS
 from skdae._noise_spec import NOISE_SPEC_HELP
+from skdae._persistence import load_model as load_model_file
 from skdae._precision import MATMUL_PRECISIONS
 from skdae._schedule import LEARNING_RATE_SETTINGS
 from skdae._validation import InvalidParameterError
@@ -29,6 +31,7 @@ from skdae.exceptions import (
     DeviceWarning,
     DivergenceError,
     InconsistentVersionWarning,
+    InputError,
     ModelFileError,
     OvercompleteWarning,
     SampleDataWarning,
@@ -42,6 +45,9 @@ TRUST_PICKLE_HELP = (
     "this only for a file you made yourself or trust. The .skdae format never runs code."
 )
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# What --architecture trains; the commands that read a model take any of them.
+ARCHITECTURES = {"dense": DenoisingAutoencoder, "conv": ConvDenoisingAutoencoder}
+ESTIMATORS = tuple(ARCHITECTURES.values())
 _SKDAE_WARNINGS = (
     SampleDataWarning,
     DeviceWarning,
@@ -98,15 +104,34 @@ def _build_parser():
         help="start from a preset of skdae.presets, e.g. 'features' for codes that feed a "
         "classifier (default: the estimator's defaults)",
     )
+    train.add_argument(
+        "--architecture",
+        choices=sorted(ARCHITECTURES),
+        default="dense",
+        help="dense: DenoisingAutoencoder (fast epochs, any data); conv: "
+        "ConvDenoisingAutoencoder (images: denoises better in fewer, slower epochs); "
+        "default %(default)s",
+    )
     # Estimator options: each sets its parameter only when given, so the estimator's
     # (or the preset's) own defaults apply otherwise and are never restated here.
     estimator = train.add_argument_group(
-        "estimator parameters (default: the DenoisingAutoencoder's, or the preset's)"
+        "estimator parameters (default: the estimator's, or the preset's)"
     )
     given = {"default": argparse.SUPPRESS}
-    estimator.add_argument("--latent-dim", type=_positive_int, help="code width", **given)
     estimator.add_argument(
-        "--hidden", type=_sizes, help="encoder hidden widths, e.g. 256,128", **given
+        "--latent-dim",
+        type=_latent_dim,
+        help="code width; 'none' with --architecture conv for spatial codes",
+        **given,
+    )
+    estimator.add_argument(
+        "--hidden", type=_sizes, help="dense: encoder hidden widths, e.g. 256,128", **given
+    )
+    estimator.add_argument(
+        "--channels", type=_sizes, help="conv: channels of each stage, e.g. 32,64", **given
+    )
+    estimator.add_argument(
+        "--kernel-size", type=_positive_int, help="conv: side of the kernels", **given
     )
     estimator.add_argument(
         "--latent-activation",
@@ -221,6 +246,8 @@ def _add_data_arguments(parser):
 _ESTIMATOR_OPTIONS = {
     "latent_dim": "latent_dim",
     "hidden": "hidden_layer_sizes",
+    "channels": "channels",
+    "kernel_size": "kernel_size",
     "latent_activation": "latent_activation",
     "epochs": "max_iter",
     "batch_size": "batch_size",
@@ -242,9 +269,25 @@ def build_estimator(args, training_noise):
         for option, parameter in _ESTIMATOR_OPTIONS.items()
         if hasattr(args, option)
     }
+    estimator_class = ARCHITECTURES[args.architecture]
+    foreign = [
+        option
+        for option, parameter in _ESTIMATOR_OPTIONS.items()
+        if parameter in params and parameter not in estimator_class._get_param_names()
+    ]
+    if foreign:
+        raise InputError(
+            f"--{foreign[0].replace('_', '-')} does not apply to --architecture "
+            f"{args.architecture} ({estimator_class.__name__} has no such parameter)."
+        )
     params.update(random_state=args.seed, verbose=0 if args.quiet else 2, early_stopping=True)
     if args.preset is None:
-        estimator = DenoisingAutoencoder(corruption=training_noise)
+        estimator = estimator_class(corruption=training_noise)
+    elif args.architecture != "dense":
+        raise InputError(
+            f"--preset {args.preset} is a preset of the dense DenoisingAutoencoder; drop "
+            "--preset, or pass --architecture dense."
+        )
     else:
         estimator = make_preset(args.preset)
     estimator.set_params(**params)
@@ -314,7 +357,7 @@ def _summary(args):
 
 
 def load_model(path, *, trust_pickle=False):
-    """Load a fitted DenoisingAutoencoder, or raise an SkdaeError saying what is wrong.
+    """Load a fitted estimator of skdae, or raise an SkdaeError saying what is wrong.
 
     A .joblib file is a pickle, which runs code when loaded: it is opened only with
     ``trust_pickle`` (the ``--trust-pickle`` flag), never silently.
@@ -323,7 +366,7 @@ def load_model(path, *, trust_pickle=False):
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist; train one with 'skdae train'.")
     if path.suffix not in (".joblib", ".pkl", ".pickle"):
-        return DenoisingAutoencoder.load(path)
+        return load_model_file(ESTIMATORS, path)
     if not trust_pickle:
         raise ModelFileError(
             f"{path} is a pickle, and loading a pickle runs the code it holds. Pass "
@@ -336,8 +379,10 @@ def load_model(path, *, trust_pickle=False):
         raise ModelFileError(
             f"could not read {path} as a joblib model file ({type(exc).__name__}: {exc})."
         ) from exc
-    if not isinstance(model, DenoisingAutoencoder) or not hasattr(model, "module_"):
-        raise ModelFileError(f"{path} does not hold a fitted DenoisingAutoencoder.")
+    if not isinstance(model, ESTIMATORS) or not hasattr(model, "module_"):
+        raise ModelFileError(
+            f"{path} does not hold a fitted {' or '.join(c.__name__ for c in ESTIMATORS)}."
+        )
     return model
 
 
@@ -378,6 +423,12 @@ def _positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
     return value
+
+
+def _latent_dim(text):
+    if text.strip().lower() == "none":
+        return None
+    return _positive_int(text)
 
 
 def _sizes(text):

@@ -205,7 +205,7 @@ def test_train_from_a_preset_keeps_its_corruption_and_tests_with_the_noise(tmp_p
     metrics = json.loads((out / "metrics.json").read_text())
     model = metrics["model"]
     assert model["preset"] == "features" and model["latent_activation"] == "identity"
-    assert model["hidden_layer_sizes"] == [32]  # the command line wins over the preset
+    assert model["network"]["hidden_layer_sizes"] == [32]  # the command line wins
     assert "MaskingNoise" in model["corruption"] and metrics["noise"] == "gaussian:0.4"
     assert "Preset: `features`" in (out / "report.md").read_text()
     dae = DenoisingAutoencoder.load(out / "model.skdae")
@@ -421,3 +421,60 @@ def _pickle_that_touches(path):
             return (open, (str(path), "w"))
 
     return pickle.dumps(Touch())
+
+
+CONV_TINY = ["--architecture", "conv", "--epochs", "1", "--channels", "8,16", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def trained_conv(tmp_path_factory):
+    """A tiny convolutional run on the bundled sample, through every command."""
+    root = tmp_path_factory.mktemp("cli-conv")
+    out = root / "out"
+    args = ["train", "--data-home", str(root / "empty"), "--output", str(out)]
+    assert main([*args, *CONV_TINY, "--latent-dim", "none", "--no-figures"]) == 0
+    return out
+
+
+def test_train_conv_writes_a_conv_model_and_reports_it(trained_conv):
+    metrics = json.loads((trained_conv / "metrics.json").read_text())
+    assert metrics["model"]["estimator"] == "ConvDenoisingAutoencoder"
+    assert metrics["model"]["network"]["channels"] == [8, 16]
+    assert metrics["model"]["network"]["image_shape"] == [1, 28, 28]
+    assert metrics["model"]["latent_dim"] is None
+    assert np.isfinite(metrics["test"]["denoised_psnr"])  # learning: see test_conv.py
+    assert "ConvDenoisingAutoencoder" in (trained_conv / "report.md").read_text()
+    model = skdae.ConvDenoisingAutoencoder.load(trained_conv / "model.skdae")
+    assert model.channels == (8, 16) and model.latent_dim is None
+
+
+def test_summary_evaluate_and_denoise_take_a_conv_model(trained_conv, tmp_path, capsys):
+    model = str(trained_conv / "model.skdae")
+    assert main(["summary", model]) == 0
+    assert "CONV2D 1x28x28 -> 8x14x14 [ReLU]" in capsys.readouterr().out
+    empty = str(tmp_path / "empty")
+    assert main(["evaluate", model, "--data-home", empty]) == 0
+    assert np.isfinite(json.loads(capsys.readouterr().out)["test"]["denoised_mse"])
+    noisy = np.random.RandomState(0).rand(3, 784).astype(np.float32)
+    np.save(tmp_path / "noisy.npy", noisy)
+    assert main(["denoise", model, str(tmp_path / "noisy.npy"), str(tmp_path / "out.npy")]) == 0
+    assert np.load(tmp_path / "out.npy").shape == (3, 784)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (
+            ["--architecture", "conv", "--hidden", "32"],
+            "--hidden does not apply to --architecture conv",
+        ),
+        (["--channels", "4"], "--channels does not apply to --architecture dense"),
+        (["--architecture", "conv", "--preset", "features"], "is a preset of the dense"),
+        (["--architecture", "conv", "--kernel-size", "4"], "kernel_size must be odd"),
+        (["--latent-dim", "none"], "latent_dim"),
+    ],
+)
+def test_options_of_the_other_architecture_exit_2(tmp_path, capsys, extra, message):
+    args = ["train", "--data-home", str(tmp_path / "empty"), "--output", str(tmp_path / "o")]
+    assert main([*args, "--epochs", "1", "--quiet", "--no-figures", *extra]) == 2
+    assert message in capsys.readouterr().err

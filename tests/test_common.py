@@ -10,6 +10,7 @@ from skdae.exceptions import IntegerDataWarning, OvercompleteWarning
 
 # Small and fast; the checks fit dozens of times.
 FAST = dict(latent_dim=2, hidden_layer_sizes=(8,), max_iter=3, batch_size=16, random_state=0)
+FAST_CONV = dict(latent_dim=2, channels=(4,), max_iter=3, batch_size=16, random_state=0)
 
 
 def _public_estimators():
@@ -25,6 +26,8 @@ def _public_estimators():
 def _fast(cls):
     if cls is skdae.DenoisingAutoencoderImputer:
         return cls(skdae.DenoisingAutoencoder(**FAST))
+    if cls is skdae.ConvDenoisingAutoencoder:
+        return cls(**FAST_CONV)
     return cls(**FAST)
 
 
@@ -40,7 +43,7 @@ ESTIMATORS = [_fast(cls) for cls in _public_estimators()] + [
 
 
 def _expected_failed_checks(estimator):
-    if isinstance(estimator, skdae.DenoisingAutoencoder):
+    if isinstance(estimator, skdae.DenoisingAutoencoder | skdae.ConvDenoisingAutoencoder):
         return {
             # Training is mini-batch stochastic: a weight of 2 and a repeated row are the
             # same objective in expectation, not the same batches (so not the same
@@ -55,6 +58,7 @@ def _expected_failed_checks(estimator):
 
 def test_discovery_finds_the_estimator():
     assert [type(e).__name__ for e in ESTIMATORS] == [
+        "ConvDenoisingAutoencoder",
         "DenoisingAutoencoder",
         "DenoisingAutoencoderImputer",
     ] * 2

@@ -71,8 +71,9 @@ def test_the_report_says_when_the_sample_was_used():
         "model": {
             "preset": None,
             "n_parameters": 10,
+            "estimator": "DenoisingAutoencoder",
+            "network": {"hidden_layer_sizes": [4], "latent_dim": 2},
             "latent_dim": 2,
-            "hidden_layer_sizes": [4],
             "loss": "mse",
             "device": "cpu",
             "matmul_precision": "float32",

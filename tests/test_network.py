@@ -20,7 +20,7 @@ def _net(**kw):
 def test_reference_network_shapes_and_parameter_count():
     net = _net()
     rows = summarize(net)
-    assert [(r.n_in, r.n_out) for r in rows] == [
+    assert [(r.in_shape[0], r.out_shape[0]) for r in rows] == [
         (784, 256),
         (256, 128),
         (128, 64),
@@ -49,7 +49,7 @@ def test_glorot_uniform_weights_and_zero_biases():
 
 def test_no_hidden_layers_gives_one_layer_each_way():
     rows = summarize(_net(n_features=10, hidden_layer_sizes=(), latent_dim=3))
-    assert [(r.n_in, r.n_out, r.activation) for r in rows] == [
+    assert [(r.in_shape[0], r.out_shape[0], r.activation) for r in rows] == [
         (10, 3, "ReLU"),
         (3, 10, "Sigmoid"),
     ]

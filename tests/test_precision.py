@@ -71,11 +71,15 @@ def test_without_torch_switch_auto_is_float32_and_reduced_formats_ask_for_newer_
 @needs_switch
 def test_the_switch_is_set_inside_and_the_users_value_restored_after():
     before = cpu_switch()
+    conv_before = torch.backends.mkldnn.conv.fp32_precision
     with matmul_precision("bfloat16", "cpu"):
         assert cpu_switch() == "bf16"
+        assert torch.backends.mkldnn.conv.fp32_precision == "bf16"  # convolutions too
     assert cpu_switch() == before
+    assert torch.backends.mkldnn.conv.fp32_precision == conv_before
     with matmul_precision("float32", "cpu"):
         assert cpu_switch() == "ieee"
+        assert torch.backends.mkldnn.conv.fp32_precision == "ieee"
     assert cpu_switch() == before
 
 
@@ -341,6 +345,7 @@ def test_the_gate_serves_threads_in_arrival_order(device, reduced):
                 first_in.set()
                 release_first.wait(5)
 
+    reduced = switch.uniform(reduced)
     threads = [threading.Thread(target=holder, args=(reduced, "first"))]
     threads[0].start()
     first_in.wait(5)

@@ -7,6 +7,7 @@ DOCUMENTED = [
     "Compose",
     "DenoisingAutoencoder",
     "DenoisingAutoencoderImputer",
+    "ConvDenoisingAutoencoder",
     "GaussianNoise",
     "IdentityCorruption",
     "MaskingNoise",

@@ -1,0 +1,246 @@
+"""The convolutional torch module: strided convolutions down, transposed ones back up.
+
+Rows come in as scikit-learn has them, ``(n_samples, n_features)``, and leave the same
+way: the module views each row as an image of ``image_shape`` (channels first, then
+height and width, or a length for 1-D signals), so the training loop, the corruptions
+and the losses see flat rows exactly as for the dense network.
+
+Each encoder stage is one convolution of stride 2 (it halves the resolution: strided
+convolutions learn their downsampling, and cost a quarter of a stride-1 convolution
+followed by pooling); ``bottleneck_layers`` stride-1 convolutions at the coarsest
+resolution add depth where it is cheapest. The decoder mirrors it with transposed
+convolutions of stride 2, whose output padding restores odd sizes exactly. With
+``latent_dim`` a dense layer maps the coarsest feature map to the code, as in the dense
+network; with ``latent_dim=None`` the code is that feature map itself, flattened.
+
+Images travel in the channels-last memory format, which oneDNN's CPU convolutions run
+about 1.4x faster than channels-first (2 cores, MNIST batch 128); the weights of 2-D
+convolutions are kept channels-last for the same reason.
+"""
+
+import math
+from numbers import Integral
+
+import numpy as np
+import torch
+from torch import nn
+
+from skdae._network import OUTPUT_ACTIVATIONS, _activation_layer
+from skdae.exceptions import InputError
+
+_CONV = {1: nn.Conv1d, 2: nn.Conv2d}
+_CONV_TRANSPOSE = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d}
+MAX_STAGES = 8  # each halves the image: 8 reduce 256 pixels to one
+
+
+def resolve_image_shape(image_shape, n_features):
+    """``(channels, *spatial)`` of the image each row of ``n_features`` values holds.
+
+    ``'auto'`` is a square single-channel image when ``n_features`` is a perfect square
+    and a single-channel 1-D signal otherwise. A tuple is ``(length,)``, ``(height,
+    width)`` or ``(channels, height, width)``; its values must multiply to
+    ``n_features``.
+    """
+    if isinstance(image_shape, str):  # 'auto', the only string the constraints allow
+        side = math.isqrt(n_features)
+        return (1, side, side) if side * side == n_features else (1, n_features)
+    try:
+        shape = tuple(image_shape)
+    except TypeError:
+        shape = ()
+    if not 1 <= len(shape) <= 3 or not all(
+        isinstance(s, Integral | np.integer) and not isinstance(s, bool) for s in shape
+    ):
+        raise InputError(
+            "image_shape must be (length,), (height, width) or (channels, height, width) "
+            f"of positive integers, or 'auto'; got {image_shape!r}."
+        )
+    shape = tuple(int(s) for s in shape)
+    if min(shape) < 1:
+        raise InputError(f"image_shape must hold positive integers; got {image_shape!r}.")
+    if math.prod(shape) != n_features:
+        raise InputError(
+            f"image_shape={image_shape!r} holds {math.prod(shape)} values per image, but X "
+            f"has {n_features} features. Pass the shape of the image one row holds "
+            "(channels first), or image_shape='auto'."
+        )
+    return shape if len(shape) == 3 else (1, *shape)
+
+
+def stage_sizes(spatial, n_stages):
+    """The spatial size at the input and after each stride-2 stage (odd sizes round up)."""
+    sizes = [tuple(spatial)]
+    for _ in range(n_stages):
+        sizes.append(tuple((s + 1) // 2 for s in sizes[-1]))
+    return sizes
+
+
+class _ToImage(nn.Module):
+    """Flat rows -> images of ``image_shape`` (channels first), channels-last in memory
+    for 2-D images.
+
+    ``rows_channels_last`` says how a row is ordered: channels first (``(C, H, W)``
+    flattened, as users' images and the reconstruction are), or channels last, as
+    :class:`_Flatten` leaves the network's own feature maps. Read channels-last rows
+    are a view of the memory the next convolution wants: no copy either way.
+    """
+
+    def __init__(self, image_shape, *, rows_channels_last=False):
+        super().__init__()
+        self.image_shape = tuple(image_shape)
+        self.rows_channels_last = rows_channels_last
+
+    def forward(self, X):
+        if len(self.image_shape) != 3:  # 1-D signals: (n, channels, length)
+            return X.reshape(X.shape[0], *self.image_shape)
+        channels, height, width = self.image_shape
+        if self.rows_channels_last:
+            return X.reshape(X.shape[0], height, width, channels).permute(0, 3, 1, 2)
+        images = X.reshape(X.shape[0], channels, height, width)
+        return images.contiguous(memory_format=torch.channels_last)
+
+    def extra_repr(self):
+        return f"image_shape={self.image_shape}, rows_channels_last={self.rows_channels_last}"
+
+
+class _Flatten(nn.Flatten):
+    """Feature maps -> flat rows, channels last for 2-D maps (a view of their memory)."""
+
+    def forward(self, maps):
+        if maps.dim() == 4:
+            return maps.permute(0, 2, 3, 1).reshape(maps.shape[0], -1)
+        return maps.reshape(maps.shape[0], -1)
+
+
+class ConvAutoencoder(nn.Module):
+    """Strided convolutional encoder, optional dense code layer, mirrored decoder.
+
+    ``encoder`` maps flat rows to codes, ``decoder`` maps codes to flat logits (the
+    reconstruction before ``output_activation``), as in
+    :class:`~skdae._network.DenseAutoencoder`.
+    """
+
+    def __init__(
+        self,
+        n_features,
+        image_shape,
+        channels,
+        kernel_size,
+        bottleneck_layers,
+        latent_dim,
+        activation,
+        latent_activation,
+        output_activation,
+    ):
+        super().__init__()
+        n_channels, *spatial = image_shape
+        conv, conv_transpose = _CONV[len(spatial)], _CONV_TRANSPOSE[len(spatial)]
+        padding = kernel_size // 2
+        sizes = stage_sizes(spatial, len(channels))
+        feature_shape = (channels[-1], *sizes[-1])
+
+        def act():
+            return _activation_layer(activation)
+
+        self.spatial_code = latent_dim is None
+        encoder = [_ToImage(image_shape)]
+        width = n_channels
+        for out in channels:
+            encoder += [conv(width, out, kernel_size, stride=2, padding=padding), act()]
+            width = out
+        for _ in range(bottleneck_layers):
+            encoder += [conv(width, width, kernel_size, padding=padding), act()]
+        decoder = []
+        if latent_dim is None:
+            encoder[-1] = _activation_layer(latent_activation)  # the code's own activation
+            encoder.append(_Flatten())
+            decoder.append(_ToImage(feature_shape, rows_channels_last=True))
+        else:
+            encoder += [
+                _Flatten(),
+                nn.Linear(math.prod(feature_shape), latent_dim),
+                _activation_layer(latent_activation),
+            ]
+            decoder += [
+                nn.Linear(latent_dim, math.prod(feature_shape)),
+                act(),
+                _ToImage(feature_shape, rows_channels_last=True),
+            ]
+        for _ in range(bottleneck_layers):
+            decoder += [conv(width, width, kernel_size, padding=padding), act()]
+        for i, out in enumerate([*channels[-2::-1], n_channels]):
+            target = sizes[-2 - i]
+            decoder += [
+                conv_transpose(
+                    width,
+                    out,
+                    kernel_size,
+                    stride=2,
+                    padding=padding,
+                    output_padding=tuple(1 - t % 2 for t in target),
+                ),
+                act(),
+            ]
+            width = out
+        decoder[-1] = nn.Flatten()  # logits: no activation after the last layer
+        self.encoder = nn.Sequential(*encoder)
+        self.decoder = nn.Sequential(*decoder)
+        self.output_activation = OUTPUT_ACTIVATIONS[output_activation]()
+
+    def forward(self, X):
+        return self.output_activation(self.logits(X))
+
+    def logits(self, X):
+        """The reconstruction before the output activation (what the BCE loss takes)."""
+        if self.spatial_code:
+            # The code's flattening and unflattening, skipped: the feature map goes on
+            # in its channels-last layout (they cost copies both ways, and a backward
+            # pass through mixed layouts ran the ReLU gradients slower).
+            return self.decoder[1:](self.encoder[:-1](X))
+        return self.decoder(self.encoder(X))
+
+    def encode(self, X):
+        return self.encoder(X)
+
+    def decode(self, codes):
+        return self.output_activation(self.decoder(codes))
+
+
+def build_conv_autoencoder(**architecture):
+    """Build a :class:`ConvAutoencoder` with Glorot-uniform weights and zero biases.
+
+    Glorot-uniform, as for the dense network and as Keras initializes its layers.
+    """
+    module = ConvAutoencoder(**architecture)
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear | nn.modules.conv._ConvNd):
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
+    if len(architecture["image_shape"]) == 3:
+        module = module.to(memory_format=torch.channels_last)
+    return module
+
+
+def conv_parameter_count(image_shape, channels, kernel_size, bottleneck_layers, latent_dim, **_):
+    """Parameters of the network :func:`build_conv_autoencoder` makes, counted before
+    building (arithmetic only, so that a huge architecture is refused unbuilt)."""
+    n_channels, *spatial = image_shape
+    taps = kernel_size ** len(spatial)
+    widths = [n_channels, *channels]
+    # Every stride-2 stage appears twice (a convolution and its transpose), with the
+    # same weight shape; so does every bottleneck layer.
+    stages = sum(a * b * taps for a, b in zip(widths[:-1], widths[1:], strict=True))
+    biases = sum(channels) + sum(widths[:-1])
+    bottleneck = 2 * bottleneck_layers * (channels[-1] ** 2 * taps + channels[-1])
+    total = 2 * stages + biases + bottleneck
+    if latent_dim is not None:
+        features = channels[-1] * math.prod(stage_sizes(spatial, len(channels))[-1])
+        total += 2 * features * latent_dim + latent_dim + features
+    return total
+
+
+def conv_code_width(image_shape, channels, latent_dim, **_):
+    """The width of the codes ``transform`` returns for this architecture."""
+    if latent_dim is not None:
+        return latent_dim
+    return channels[-1] * math.prod(stage_sizes(image_shape[1:], len(channels))[-1])

@@ -1,0 +1,352 @@
+"""ConvDenoisingAutoencoder: image shapes, the network's sizes, gradients, learning on
+real digits, persistence, reproducibility and the errors a user can cause."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from fast_settings import DIGITS_NOISE
+from model_file_helpers import forge
+from sklearn.datasets import load_digits
+
+from skdae import ConvDenoisingAutoencoder, DenoisingAutoencoder
+from skdae._conv_network import (
+    build_conv_autoencoder,
+    conv_code_width,
+    conv_parameter_count,
+    resolve_image_shape,
+)
+from skdae._precision import cpu_has_native_bfloat16
+from skdae.exceptions import InputError, ModelFileError
+from skdae.metrics import peak_signal_noise_ratio as psnr
+
+FAST_CONV = dict(latent_dim=4, channels=(4, 8), max_iter=3, batch_size=32, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """scikit-learn's 8x8 digits in [0, 1]: small real images."""
+    return load_digits().data.astype(np.float32) / 16.0
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    return ConvDenoisingAutoencoder(**FAST_CONV).fit(digits[:300])
+
+
+# ------------------------------------------------------------------ image shapes
+
+
+@pytest.mark.parametrize(
+    "image_shape, n_features, expected",
+    [
+        ("auto", 784, (1, 28, 28)),
+        ("auto", 64, (1, 8, 8)),
+        ("auto", 1, (1, 1, 1)),
+        ("auto", 10, (1, 10)),  # not a square: a 1-D signal
+        ("auto", 2, (1, 2)),
+        ((28, 28), 784, (1, 28, 28)),
+        ([28, 28], 784, (1, 28, 28)),
+        ((1, 28, 28), 784, (1, 28, 28)),
+        ((3, 32, 32), 3072, (3, 32, 32)),
+        ((784,), 784, (1, 784)),
+        ((4, 7), 28, (1, 4, 7)),
+        ((np.int64(2), 3), 6, (1, 2, 3)),
+    ],
+)
+def test_image_shape_is_resolved_to_channels_first(image_shape, n_features, expected):
+    assert resolve_image_shape(image_shape, n_features) == expected
+
+
+@pytest.mark.parametrize(
+    "image_shape, match",
+    [
+        ((28, 27), "holds 756 values per image, but X has 784 features"),
+        ((3, 28, 28), "holds 2352 values per image, but X has 784 features"),
+        ((), "must be \\(length,\\)"),
+        ((1, 1, 28, 28), "must be \\(length,\\)"),
+        ((28.0, 28), "must be \\(length,\\)"),
+        ((True, 784), "must be \\(length,\\)"),
+        ((0, 28), "positive integers"),
+        ((-28, -28), "positive integers"),
+    ],
+)
+def test_a_wrong_image_shape_is_a_clear_error_at_fit(image_shape, match):
+    X = np.random.RandomState(0).rand(10, 784)
+    with pytest.raises(InputError, match=match):
+        ConvDenoisingAutoencoder(image_shape=image_shape, max_iter=1).fit(X)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(kernel_size=4), "kernel_size must be odd"),
+        (dict(channels=()), "channels must give 1 to 8 stages"),
+        (dict(channels=(2,) * 9), "channels must give 1 to 8 stages"),
+        (dict(channels=(4, 0)), "channels must contain only positive integers"),
+        (dict(channels=(4, 2.5)), "channels must contain only positive integers"),
+        (dict(channels=(True,)), "channels must contain only positive integers"),
+        (dict(kernel_size=True), "kernel_size=True is a bool"),
+        (dict(bottleneck_layers=-1), "bottleneck_layers"),
+        (dict(latent_dim=0), "latent_dim"),
+    ],
+)
+def test_bad_network_parameters_are_refused_with_the_parameter_named(params, match):
+    X = np.random.RandomState(0).rand(10, 16)
+    with pytest.raises(ValueError, match=match):
+        ConvDenoisingAutoencoder(max_iter=1, **params).fit(X)
+
+
+# ------------------------------------------------------------------ the network
+
+
+ARCHITECTURES = [
+    dict(image_shape=(1, 28, 28), channels=(32, 64), kernel_size=3, bottleneck_layers=1),
+    dict(image_shape=(1, 8, 8), channels=(4, 8, 16), kernel_size=5, bottleneck_layers=2),
+    dict(image_shape=(3, 7, 5), channels=(4,), kernel_size=3, bottleneck_layers=0),
+    dict(image_shape=(2, 9, 4), channels=(3, 5), kernel_size=1, bottleneck_layers=1),
+    dict(image_shape=(1, 13), channels=(4, 4, 4), kernel_size=3, bottleneck_layers=1),
+    dict(image_shape=(1, 1, 1), channels=(2,), kernel_size=3, bottleneck_layers=0),
+]
+
+
+def _arch(latent_dim, **shape):
+    n_features = int(np.prod(shape["image_shape"]))
+    return dict(
+        n_features=n_features,
+        latent_dim=latent_dim,
+        activation="relu",
+        latent_activation="relu",
+        output_activation="sigmoid",
+        **shape,
+    )
+
+
+@pytest.mark.parametrize("latent_dim", [6, None])
+@pytest.mark.parametrize("shape", ARCHITECTURES, ids=lambda a: str(a["image_shape"]))
+def test_the_network_restores_every_size_and_is_counted_before_building(shape, latent_dim):
+    arch = _arch(latent_dim, **shape)
+    module = build_conv_autoencoder(**arch)
+    X = torch.rand(3, arch["n_features"])
+    codes = module.encode(X)
+    assert codes.shape == (3, conv_code_width(**arch))
+    assert module(X).shape == X.shape
+    assert module.decode(codes).shape == X.shape
+    assert conv_parameter_count(**arch) == sum(p.numel() for p in module.parameters())
+
+
+def test_the_whole_network_differentiates_correctly():
+    """Autograd's gradient through the reshapes, memory formats, convolutions and
+    their transposes agrees with finite differences (in float64)."""
+    torch.manual_seed(0)
+    for latent_dim in (3, None):
+        arch = _arch(latent_dim, image_shape=(2, 5, 6), channels=(3, 4), kernel_size=3)
+        module = build_conv_autoencoder(bottleneck_layers=1, **arch).double()
+        with torch.no_grad():  # zero biases put ReLUs exactly at their kink on zeros
+            for parameter in module.parameters():
+                if parameter.dim() == 1:
+                    parameter.normal_(0, 0.3)
+        X = torch.rand(2, arch["n_features"], dtype=torch.float64, requires_grad=True)
+        assert torch.autograd.gradcheck(module.logits, (X,), eps=1e-6, atol=1e-5)
+        # And with respect to every weight: a loss of the output, through each layer.
+        params = list(module.parameters())
+        probe = torch.rand(2, arch["n_features"], dtype=torch.float64)
+
+        def loss_of(*weights, params=params, module=module, probe=probe):
+            state = {
+                name: w for (name, _), w in zip(module.named_parameters(), weights, strict=True)
+            }
+            return torch.func.functional_call(module, state, (probe,)).square().sum()
+
+        assert torch.autograd.gradcheck(
+            loss_of, tuple(p.detach().requires_grad_() for p in params), eps=1e-6, atol=1e-5
+        )
+
+
+def test_summary_lists_each_layer_with_its_shapes(fitted):
+    text = fitted.summary()
+    assert "CONV2D 1x8x8 -> 4x4x4 [ReLU]" in text
+    assert "CONV2D 4x4x4 -> 8x2x2 [ReLU]" in text
+    assert "DENSE 32 -> 4 [ReLU]" in text
+    assert "CONVT2D 4x4x4 -> 1x8x8 [Sigmoid]" in text
+    total = sum(p.numel() for p in fitted.module_.parameters())
+    assert text.splitlines()[-1].split()[-1] == str(total)
+
+
+# ------------------------------------------------------------------ the estimator
+
+
+@pytest.mark.parametrize(
+    "params, gain",
+    [(dict(latent_dim=None, channels=(32,)), 3.0), (dict(latent_dim=32, channels=(32, 64)), 2.0)],
+    ids=["spatial code", "dense code"],
+)
+def test_it_learns_to_denoise_real_digits(digits, params, gain):
+    """On scikit-learn's 8x8 digits (12.9 dB noisy; the dense default reaches 16.3)."""
+    train, test = digits[:1400], digits[1400:]
+    noisy = DIGITS_NOISE.corrupt(test, random_state=1)
+    dae = ConvDenoisingAutoencoder(
+        **params, corruption=DIGITS_NOISE, max_iter=40, random_state=0
+    ).fit(train)
+    before, after = psnr(test, noisy), psnr(test, dae.predict(noisy))
+    assert after > before + gain, (before, after)
+    assert dae.loss_curve_[-1] < 0.8 * dae.loss_curve_[0]
+
+
+def test_codes_have_latent_dim_or_the_feature_map_width(digits):
+    spatial = ConvDenoisingAutoencoder(**{**FAST_CONV, "latent_dim": None, "max_iter": 1})
+    spatial.fit(digits[:100])
+    assert spatial.transform(digits[:5]).shape == (5, 8 * 2 * 2)
+    assert spatial.inverse_transform(spatial.transform(digits[:5])).shape == (5, 64)
+    assert list(spatial.get_feature_names_out())[:2] == [
+        "convdenoisingautoencoder0",
+        "convdenoisingautoencoder1",
+    ]
+    with pytest.raises(ValueError, match="codes of width 32"):
+        spatial.inverse_transform(np.zeros((2, 4)))
+
+
+def test_a_fixed_random_state_reproduces_the_fit_bit_for_bit(digits):
+    a, b = (ConvDenoisingAutoencoder(**FAST_CONV).fit(digits[:200]) for _ in range(2))
+    assert a.loss_curve_ == b.loss_curve_
+    np.testing.assert_array_equal(a.predict(digits[:50]), b.predict(digits[:50]))
+
+
+def test_a_row_denoises_the_same_alone_or_among_others(fitted, digits):
+    together = fitted.predict(digits[:300])
+    for i in (0, 7, 299):
+        np.testing.assert_array_equal(fitted.predict(digits[i : i + 1])[0], together[i])
+
+
+def test_rgb_images_flattened_channels_first_are_read_as_images():
+    rng = np.random.RandomState(0)
+    images = rng.rand(40, 3, 6, 6).astype(np.float32)
+    dae = ConvDenoisingAutoencoder(image_shape=(3, 6, 6), **FAST_CONV).fit(images.reshape(40, -1))
+    assert dae.image_shape_ == (3, 6, 6)
+    assert dae.module_.encoder[1].in_channels == 3
+    assert dae.predict(images.reshape(40, -1)).shape == (40, 108)
+
+
+def test_missing_values_and_sample_weights_train(digits):
+    X = digits[:200].copy()
+    X[::7, 5] = np.nan
+    dae = ConvDenoisingAutoencoder(**FAST_CONV).fit(X, sample_weight=np.linspace(0.5, 2, 200))
+    assert np.isfinite(dae.predict(X)).all()
+    assert np.isfinite(dae.score(X))
+
+
+def test_warm_start_refuses_a_changed_network(digits):
+    dae = ConvDenoisingAutoencoder(**FAST_CONV, warm_start=True).fit(digits[:100])
+    dae.set_params(channels=(4, 16))
+    with pytest.raises(InputError, match="other values of channels"):
+        dae.fit(digits[:100])
+    dae.set_params(channels=(4, 8), max_iter=1)
+    assert dae.fit(digits[:100]).n_iter_ == 4  # continues where it stood
+
+
+@pytest.mark.skipif(not cpu_has_native_bfloat16(), reason="needs a CPU with bfloat16")
+def test_bfloat16_reaches_the_convolutions(digits):
+    """matmul_precision governs the convolutions too: bfloat16 and float32 fits of the
+    same seed differ, and each records what it ran."""
+    runs = {
+        precision: ConvDenoisingAutoencoder(
+            **FAST_CONV, device="cpu", matmul_precision=precision
+        ).fit(digits[:200])
+        for precision in ("float32", "bfloat16")
+    }
+    assert runs["float32"].matmul_precision_ == "float32"
+    assert runs["bfloat16"].matmul_precision_ == "bfloat16"
+    assert runs["float32"].loss_curve_ != runs["bfloat16"].loss_curve_
+
+
+# ------------------------------------------------------------------ persistence
+
+
+@pytest.mark.parametrize("latent_dim", [4, None])
+def test_the_safe_format_round_trip_is_bit_identical(digits, tmp_path, latent_dim):
+    dae = ConvDenoisingAutoencoder(**{**FAST_CONV, "latent_dim": latent_dim}).fit(digits[:200])
+    loaded = ConvDenoisingAutoencoder.load(dae.save(tmp_path / "conv.skdae"))
+    assert repr(loaded) == repr(dae)
+    assert loaded.image_shape_ == dae.image_shape_
+    for method in ("transform", "predict"):
+        np.testing.assert_array_equal(
+            getattr(loaded, method)(digits[200:260]), getattr(dae, method)(digits[200:260])
+        )
+
+
+@pytest.mark.parametrize("via", ["safe file", "pickle", "joblib"])
+def test_training_resumes_after_loading_exactly(digits, tmp_path, via):
+    """The optimizer state comes back laid out as the channels-last weights are: with
+    contiguous moments torch's fused Adam paired the wrong elements (silently)."""
+    params = dict(FAST_CONV, max_iter=4, learning_rate="cosine")
+    X = digits[:200]
+    half = ConvDenoisingAutoencoder(**params)
+    half.partial_fit(X)
+    half.partial_fit(X)
+    if via == "safe file":
+        resumed = ConvDenoisingAutoencoder.load(half.save(tmp_path / "m.skdae"))
+    elif via == "pickle":
+        resumed = pickle.loads(pickle.dumps(half))
+    else:
+        joblib.dump(half, tmp_path / "m.joblib")
+        resumed = joblib.load(tmp_path / "m.joblib")
+    for dae in (half, resumed):
+        dae.partial_fit(X)
+        dae.partial_fit(X)
+    assert resumed.loss_curve_ == half.loss_curve_
+    np.testing.assert_array_equal(resumed.predict(X), half.predict(X))
+
+
+def test_a_model_file_holds_its_class_and_refuses_the_other(fitted, tmp_path):
+    path = fitted.save(tmp_path / "conv.skdae")
+    with pytest.raises(ModelFileError, match="holds a ConvDenoisingAutoencoder.*load it with"):
+        DenoisingAutoencoder.load(path)
+    dense = DenoisingAutoencoder(latent_dim=2, hidden_layer_sizes=(4,), max_iter=1)
+    dense_path = dense.fit(np.random.rand(20, 64)).save(tmp_path / "dense.skdae")
+    with pytest.raises(ModelFileError, match="holds a DenoisingAutoencoder"):
+        ConvDenoisingAutoencoder.load(dense_path)
+
+
+def _set(section, name, value):
+    def edit(document, tensors):
+        document[section][name] = value
+
+    return edit
+
+
+def _set_architecture(name, value):
+    def edit(document, tensors):
+        document["fitted"]["_architecture"][name] = value
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        # Parameters go through the constraint table. (A parameter that differs from the
+        # architecture is a legal state, as after set_params on a fitted model; only the
+        # architecture describes the network, and fit checks the parameters.)
+        (_set("params", "channels", "wide"), "parameter skdae refuses"),
+        (_set("params", "kernel_size", 0), "parameter skdae refuses"),
+        (_set("params", "bottleneck_layers", -1), "parameter skdae refuses"),
+        (_set("params", "image_shape", "square"), "parameter skdae refuses"),
+        (_set("params", "kernel_size", True), "is a bool"),
+        # The architecture must be one the estimator builds, for the file's tensors.
+        (_set_architecture("kernel_size", 4), "not one skdae builds: kernel_size must be odd"),
+        (_set_architecture("image_shape", [7, 7]), "not one skdae builds: .*49 values"),
+        (_set_architecture("channels", [4] * 9), "not one skdae builds: .*1 to 8 stages"),
+        (_set_architecture("channels", [4, 16]), "parameters but the file stores"),
+        (_set_architecture("image_shape", [4, 4, 4]), "parameters but the file stores"),
+        (_set_architecture("bottleneck_layers", 0), "parameters but the file stores"),
+        (_set_architecture("latent_dim", None), "parameters but the file stores"),
+        (_set_architecture("latent_dim", 10**9), "parameters but the file stores"),
+        (_set_architecture("channels", [10**6, 10**6]), "parameters but the file stores"),
+    ],
+)
+def test_edits_of_a_conv_model_file_are_refused(fitted, tmp_path, edit, match):
+    path = forge(fitted.save(tmp_path / "conv.skdae"), edit)
+    with pytest.raises(ModelFileError, match=match):
+        ConvDenoisingAutoencoder.load(path)
