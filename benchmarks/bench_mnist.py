@@ -1,6 +1,6 @@
 """Benchmark skdae against the reference systems on MNIST, in one run, on the same data.
 
-    SKDAE_DATA=../shared/data python benchmarks/bench_mnist.py            # full (~17 min)
+    SKDAE_DATA=../shared/data python benchmarks/bench_mnist.py            # full (~40 min)
     SKDAE_DATA=../shared/data python benchmarks/bench_mnist.py --quick    # a few minutes
 
 Prints a table, writes JSON (--json, default benchmarks/results.json) and rewrites
@@ -540,7 +540,9 @@ Written by `benchmarks/bench_mnist.py`; rerun it to refresh this page.
 
 - Command: `{command}`
 - Mode: {mode} ({args.epochs} epochs; MLPRegressor {args.mlp_epochs} epochs; \
-KernelPCA fitted on {args.kernel_pca_fit} images)
+KernelPCA fitted on {args.kernel_pca_fit} images; skdae conv {args.conv_epochs} epochs, \
+the Keras conv example {args.keras_conv_epochs}; short fits with max_iter \
+{", ".join(map(str, args.max_iters))})
 - Machine: {env["cpu"]}, {env["cores"]} cores, torch threads {env["torch_threads"]}; \
 {_features_line(env.get("cpu_features", {}))}
 - Versions: {", ".join(f"{k} {v}" for k, v in env["versions"].items())}

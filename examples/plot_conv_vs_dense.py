@@ -1,7 +1,7 @@
 """
-=================================================
+==================================================
 Dense and convolutional autoencoders on the digits
-=================================================
+==================================================
 
 The Keras tutorial this project started from ends by pointing the way: for images,
 convolutional autoencoders do better, because they respect the spatial structure of
