@@ -350,3 +350,38 @@ def test_edits_of_a_conv_model_file_are_refused(fitted, tmp_path, edit, match):
     path = forge(fitted.save(tmp_path / "conv.skdae"), edit)
     with pytest.raises(ModelFileError, match=match):
         ConvDenoisingAutoencoder.load(path)
+
+
+# ------------------------------------------------------------------ around it
+
+
+def test_the_displays_take_a_conv_model_unchanged(fitted, digits):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skdae.plotting import LatentSpaceDisplay, LossCurveDisplay, ReconstructionDisplay
+
+    try:
+        grid = ReconstructionDisplay.from_estimator(fitted, digits[:5], DIGITS_NOISE, n_images=5)
+        assert grid.axes_.shape == (3, 5)
+        denoised = grid.axes_[2][0].get_images()[0].get_array().ravel()
+        np.testing.assert_allclose(denoised, fitted.predict(grid.noisy[:1])[0], rtol=1e-6)
+        assert len(LossCurveDisplay.from_estimator(fitted).lines_) == 1
+        labels = load_digits().target[:40]
+        latent = LatentSpaceDisplay.from_estimator(fitted, digits[:40], labels)
+        assert latent.embedding.shape == (40, 2)
+    finally:
+        plt.close("all")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_devices_resolve_as_for_the_dense_estimator(digits):
+    dae = ConvDenoisingAutoencoder(**FAST_CONV, device="cpu").fit(digits[:50])
+    assert dae.device_ == torch.device("cpu")
+    assert next(dae.module_.parameters()).device == torch.device("cpu")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        ConvDenoisingAutoencoder(**FAST_CONV, device="cuda").fit(digits[:50])
+    with pytest.raises(ValueError, match="device"):
+        ConvDenoisingAutoencoder(**FAST_CONV, device="tpu").fit(digits[:50])
+    assert not hasattr(ConvDenoisingAutoencoder(**FAST_CONV), "module_")
