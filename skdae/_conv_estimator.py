@@ -122,7 +122,8 @@ default='relu'
     >>> dae = ConvDenoisingAutoencoder(latent_dim=4, channels=(4, 8), max_iter=2,
     ...                                random_state=0)
     >>> dae.fit(X)
-    ConvDenoisingAutoencoder(channels=(4, 8), latent_dim=4, max_iter=2, random_state=0)
+    ConvDenoisingAutoencoder(channels=(4, 8), latent_dim=4, max_iter=2,
+                             random_state=0)
     >>> dae.image_shape_
     (1, 8, 8)
     >>> dae.transform(X).shape
