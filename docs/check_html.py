@@ -55,6 +55,8 @@ def broken_links(root):
             where = f"{path.relative_to(root)}: {attribute}={value!r}"
             if not target.is_relative_to(root) or not target.exists():
                 problems.append(f"{where} -> no such file")
+            elif parts.fragment.startswith(":~:"):
+                continue  # a text fragment (the HTML repr's parameter links): no id
             elif parts.fragment and target.suffix == ".html":
                 ids = pages[target].ids if target in pages else _parse(target).ids
                 if unquote(parts.fragment) not in ids:

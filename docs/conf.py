@@ -18,6 +18,9 @@ from pathlib import Path
 # thread is as fast as two on an idle machine but far faster on a busy one, where
 # torch's threads would wait for each other.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# The estimators' HTML reprs in the gallery pages (auto_examples/) link to the API pages
+# of this build, so that check_html.py checks those links with the rest of the site.
+os.environ["SKDAE_DOCS_URL"] = ".."
 
 import skdae  # noqa: E402
 

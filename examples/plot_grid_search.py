@@ -101,6 +101,11 @@ ax.legend(title="corruption std")
 plt.tight_layout()
 
 # %%
+# The best pipeline, as a notebook shows it: click a step for its parameters (each
+# linked to its documentation) and, once fitted, its fitted attributes.
+search.best_estimator_
+
+# %%
 # Save and reload the best pipeline
 # ---------------------------------
 # The autoencoder pickles its weights as CPU tensors, so a pipeline tuned on a GPU

@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skdae._callbacks import CallbackSupportMixin, EpochTasks
 from skdae._corruption import CORRUPTION_ALIASES, BaseCorruption, make_corruption
 from skdae._device import as_float32_tensor, resolve_device
+from skdae._doc_links import DocLinkMixin
 from skdae._fitted_state import (
     CORRUPTION,
     MODULE,
@@ -118,6 +119,7 @@ TRAINING_PARAMETER_CONSTRAINTS = {
 
 
 class BaseAutoencoder(
+    DocLinkMixin,
     CallbackSupportMixin,
     FittedStateMixin,
     ClassNamePrefixFeaturesOutMixin,

@@ -12,6 +12,7 @@ import torch
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_array
 
+from skdae._doc_links import DocLinkMixin
 from skdae._random import make_generator, seed_from_random_state
 from skdae._validation import Interval, Real
 from skdae.exceptions import InputError
@@ -30,7 +31,7 @@ __all__ = [
 _FINITE = Interval(Real, None, None, closed="neither")
 
 
-class BaseCorruption(BaseEstimator):
+class BaseCorruption(DocLinkMixin, BaseEstimator):
     """Base class for corruption strategies; subclass it to write your own.
 
     A subclass stores its parameters in ``__init__`` (as every scikit-learn estimator

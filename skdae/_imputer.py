@@ -14,6 +14,7 @@ from sklearn.impute import MissingIndicator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skdae._corruption import MaskingNoise
+from skdae._doc_links import DocLinkMixin
 from skdae._estimator import DenoisingAutoencoder
 from skdae._validation import HasMethods, check_feature_names_in, fit_context
 from skdae.exceptions import OvercompleteWarning
@@ -38,7 +39,7 @@ def default_autoencoder():
     )
 
 
-class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
+class DenoisingAutoencoderImputer(DocLinkMixin, TransformerMixin, BaseEstimator):
     """Impute missing values with a denoising autoencoder trained on the observed ones.
 
     ``fit`` trains ``autoencoder`` on ``X`` with its missing values (NaN) left out of the

@@ -15,8 +15,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from skdae._conv_estimator import ConvDenoisingAutoencoder
-from skdae._estimator import DenoisingAutoencoder
+from skdae._architectures import ARCHITECTURES, AUTOENCODERS
 from skdae._io import FORMATS, data_format, read_array, write_array
 from skdae._job import evaluate_model, load_job_data, make_job_noise, train_job
 from skdae._network import ACTIVATIONS
@@ -45,9 +44,6 @@ TRUST_PICKLE_HELP = (
     "this only for a file you made yourself or trust. The .skdae format never runs code."
 )
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-# What --architecture trains; the commands that read a model take any of them.
-ARCHITECTURES = {"dense": DenoisingAutoencoder, "conv": ConvDenoisingAutoencoder}
-ESTIMATORS = tuple(ARCHITECTURES.values())
 _SKDAE_WARNINGS = (
     SampleDataWarning,
     DeviceWarning,
@@ -366,7 +362,7 @@ def load_model(path, *, trust_pickle=False):
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist; train one with 'skdae train'.")
     if path.suffix not in (".joblib", ".pkl", ".pickle"):
-        return load_model_file(ESTIMATORS, path)
+        return load_model_file(AUTOENCODERS, path)
     if not trust_pickle:
         raise ModelFileError(
             f"{path} is a pickle, and loading a pickle runs the code it holds. Pass "
@@ -379,9 +375,9 @@ def load_model(path, *, trust_pickle=False):
         raise ModelFileError(
             f"could not read {path} as a joblib model file ({type(exc).__name__}: {exc})."
         ) from exc
-    if not isinstance(model, ESTIMATORS) or not hasattr(model, "module_"):
+    if not isinstance(model, AUTOENCODERS) or not hasattr(model, "module_"):
         raise ModelFileError(
-            f"{path} does not hold a fitted {' or '.join(c.__name__ for c in ESTIMATORS)}."
+            f"{path} does not hold a fitted {' or '.join(c.__name__ for c in AUTOENCODERS)}."
         )
     return model
 

@@ -7,8 +7,7 @@ The files live in ``skdae/pretrained_models/`` in the pickle-free format of
 
 from importlib import resources
 
-from skdae._conv_estimator import ConvDenoisingAutoencoder
-from skdae._estimator import DenoisingAutoencoder
+from skdae._architectures import AUTOENCODERS
 from skdae._persistence import load_model
 from skdae.exceptions import InputError
 
@@ -31,8 +30,6 @@ PRETRAINED_MODELS = {
         "epochs with the same noise. Input: pixels / 255, flattened to 784."
     ),
 }
-# The classes a shipped file may hold: each file says which.
-_ESTIMATORS = (DenoisingAutoencoder, ConvDenoisingAutoencoder)
 
 
 def load_pretrained(name):
@@ -66,4 +63,4 @@ def load_pretrained(name):
         )
     resource = resources.files("skdae.pretrained_models").joinpath(f"{name}.skdae")
     with resources.as_file(resource) as path:
-        return load_model(_ESTIMATORS, path)
+        return load_model(AUTOENCODERS, path)

@@ -23,7 +23,9 @@ def test_a_sound_site_passes(tmp_path):
         tmp_path,
         {
             "index.html": '<a href="api/a.html#x">a</a><img src="_images/f.png">'
-            '<a href="https://example.org/missing">out</a><a href="#top" id="top">t</a>',
+            '<a href="https://example.org/missing">out</a><a href="#top" id="top">t</a>'
+            # The HTML repr's parameter links: text fragments, not ids.
+            '<a href="api/a.html#:~:text=alpha,-float">alpha</a>',
             "api/a.html": '<h1 id="x">A</h1><a href="../index.html">home</a>',
             "_images/f.png": "",
         },
@@ -37,13 +39,14 @@ def test_missing_pages_images_and_anchors_are_each_reported(tmp_path):
         tmp_path,
         {
             "index.html": '<a href="gone.html">g</a><img src="_images/none.png">'
-            '<a href="api/a.html#moved">m</a><a href="../../etc/passwd">up</a>',
+            '<a href="api/a.html#moved">m</a><a href="../../etc/passwd">up</a>'
+            '<a href="api/gone.html#:~:text=alpha">t</a>',
             "api/a.html": '<h1 id="x">A</h1>',
         },
     )
     problems, _ = check_html.broken_links(root)
-    assert len(problems) == 4
-    assert sum("no such file" in p for p in problems) == 3
+    assert len(problems) == 5
+    assert sum("no such file" in p for p in problems) == 4
     assert any("no id 'moved'" in p for p in problems)
     assert check_html.main([str(root)]) == 1
 
