@@ -50,12 +50,68 @@ def matmul_floor_gflops(precision, size=4096, repeats=5):
     return 2 * size**3 / statistics.median(seconds) / 1e9
 
 
+def products_alone_seconds_per_batch(precision, *, n_batches, batch_size=128, repeats=3):
+    """Seconds per batch of the default network's own matrix products, timed with
+    nothing else between them: for each dense layer the forward ``addmm`` (bias
+    included), the weight gradient and, past the first layer, the input gradient.
+
+    No training step of that network at that batch size can be faster, whatever the
+    rest of it costs: this is the bound on the epoch's ratio to the floor. The median
+    of ``repeats`` runs of ``n_batches`` batches each, after a warm-up.
+    """
+    import torch
+
+    from skdae import DenoisingAutoencoder
+    from skdae._precision import matmul_precision
+
+    defaults = DenoisingAutoencoder()
+    widths = [784, *defaults.hidden_layer_sizes, defaults.latent_dim]
+    widths += widths[-2::-1]
+    generator = torch.Generator().manual_seed(0)
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(widths, widths[1:], strict=False)):
+        layers.append(
+            {
+                "x": torch.rand(batch_size, n_in, generator=generator),
+                "weight": torch.rand(n_out, n_in, generator=generator),
+                "bias": torch.rand(n_out, generator=generator),
+                "out": torch.empty(batch_size, n_out),
+                "grad": torch.rand(batch_size, n_out, generator=generator),
+                "weight_grad": torch.empty(n_out, n_in),
+                "input_grad": torch.empty(batch_size, n_in) if i else None,
+            }
+        )
+
+    def one_batch():
+        for layer in layers:
+            torch.addmm(layer["bias"], layer["x"], layer["weight"].t(), out=layer["out"])
+            torch.mm(layer["grad"].t(), layer["x"], out=layer["weight_grad"])
+            if layer["input_grad"] is not None:
+                torch.mm(layer["grad"], layer["weight"], out=layer["input_grad"])
+
+    with matmul_precision(precision, "cpu"):
+        for _ in range(min(n_batches, 20)):
+            one_batch()
+        seconds = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            for _ in range(n_batches):
+                one_batch()
+            seconds.append((time.perf_counter() - started) / n_batches)
+    return statistics.median(seconds)
+
+
 def measure_floor(*, quick):
-    """The floor at float32, and at bfloat16 where the hardware has it."""
+    """The floor at float32, and at bfloat16 where the hardware has it; and the default
+    network's products timed alone (seconds per batch of 128) at the same precisions."""
     size = 2048 if quick else 4096
-    floor = {"size": size, "float32": matmul_floor_gflops("float32", size)}
-    if cpu_features()["native_bfloat16"]:
-        floor["bfloat16"] = matmul_floor_gflops("bfloat16", size)
+    precisions = ["float32"] + (["bfloat16"] if cpu_features()["native_bfloat16"] else [])
+    floor = {"size": size, "products_alone_seconds_per_batch": {}}
+    for precision in precisions:
+        floor[precision] = matmul_floor_gflops(precision, size)
+        floor["products_alone_seconds_per_batch"][precision] = products_alone_seconds_per_batch(
+            precision, n_batches=50 if quick else 469
+        )
     return floor
 
 

@@ -28,14 +28,18 @@ def epoch_matmul_flop(module, n_samples):
     return flop
 
 
-def run_profile(data):
+def run_profile(data, matmul_precision="auto"):
     """Profile one epoch of the default model after a couple of warm epochs."""
     from torch.profiler import ProfilerActivity, profile
 
     from skdae import DenoisingAutoencoder, GaussianNoise
 
     X = data["X_train"]
-    dae = DenoisingAutoencoder(corruption=GaussianNoise(NOISE_STD, clip=(0, 1)), random_state=0)
+    dae = DenoisingAutoencoder(
+        corruption=GaussianNoise(NOISE_STD, clip=(0, 1)),
+        matmul_precision=matmul_precision,
+        random_state=0,
+    )
     for _ in range(WARM_EPOCHS):
         dae.partial_fit(X)
     unprofiled = dae.epoch_times_[-1]
@@ -55,9 +59,10 @@ def run_profile(data):
     matmul_seconds = sum(op["self_seconds"] for op in ops if op["op"] in MATMUL_OPS)
     flop = epoch_matmul_flop(dae.module_, len(X))
     return {
-        "system": "profile of one skdae epoch",
+        "system": f"profile of one skdae epoch ({matmul_precision})",
         "epoch_seconds_unprofiled": unprofiled,
         "matmul_precision": dae.matmul_precision_,
+        "requested_precision": matmul_precision,
         "epoch_seconds_profiled": profiled_seconds,
         "profiled_op_seconds": total,
         "matmul_seconds": matmul_seconds,

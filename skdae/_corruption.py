@@ -273,10 +273,9 @@ class GaussianNoise(BaseCorruption):
         """
         # Scaled, shifted and clipped in place: no temporaries of the batch's size.
         noisy = torch.randn(X.shape, generator=generator, device=X.device, dtype=X.dtype)
-        noisy.mul_(self.std)
         if self.relative:
             noisy.mul_(self._feature_scale(X))
-        noisy.add_(X)
+        torch.add(X, noisy, alpha=self.std, out=noisy)
         if self.clip is not None:
             noisy.clamp_(float(self.clip[0]), float(self.clip[1]))
         return noisy
