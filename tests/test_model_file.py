@@ -423,7 +423,7 @@ def _rewrite_legacy(tmp_path, member, transform):
         contents = {name: archive.read(name) for name in archive.namelist()}
     contents[member] = transform(contents[member])
     path = tmp_path / "legacy.skdae"
-    with zipfile.ZipFile(path, "w") as archive:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:  # as skdae wrote them
         for name, data in contents.items():
             archive.writestr(name, data)
     return path
