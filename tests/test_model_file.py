@@ -5,19 +5,22 @@ edits (the digest recomputed, see ``forge``) by the validation of every value; s
 files by the key. Memory stays bounded for files built to exhaust it.
 """
 
+import functools
 import json
 import struct
 import subprocess
 import sys
 import textwrap
+import tracemalloc
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from fast_settings import FAST
-from model_file_helpers import forge, read_raw
+from model_file_helpers import compressed_member, forge, read_raw, write_zip
 
 from skdae import DenoisingAutoencoder, GaussianNoise, MaskingNoise
 from skdae._corruption import Compose
@@ -464,3 +467,147 @@ def test_damaged_or_edited_files_of_0_3_are_refused(tmp_path, damage, match):
 
 def test_a_file_of_0_3_cannot_be_verified_with_a_key():
     _load_refused(LEGACY, "carry no signature", key="k")
+
+
+# ------------------------------------------------- hostile archives in the format of 0.3
+
+_DOCUMENT, _WEIGHTS = "skdae-model.json", "weights.pt"
+_BOMB_MB = {zipfile.ZIP_DEFLATED: 200, zipfile.ZIP_BZIP2: 64, zipfile.ZIP_LZMA: 64}
+
+
+@functools.cache
+def _legacy_contents():
+    with zipfile.ZipFile(LEGACY) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+@functools.cache
+def _member(name, method=zipfile.ZIP_DEFLATED, bomb=False):
+    """A member of the 0.3.0 file recompressed, or a bomb of zeros in its place (made
+    once: compressing hundreds of megabytes takes a second)."""
+    blocks = [bytes(2**20)] * _BOMB_MB[method] if bomb else [_legacy_contents()[name]]
+    return compressed_member(name, blocks, method)
+
+
+def _hostile(tmp_path, member, lies, method=zipfile.ZIP_DEFLATED, bomb=False):
+    """The 0.3.0 file rewritten with one member (``member``) declaring ``lies``."""
+    members = []
+    for name in (_DOCUMENT, _WEIGHTS):
+        entry = dict(_member(name, method, bomb) if name == member else _member(name))
+        if name == member:
+            entry.update(lies(entry) if callable(lies) else lies)
+        members.append(entry)
+    return write_zip(tmp_path / "hostile.skdae", members)
+
+
+def _refused_within_memory(path, match):
+    """Refused, and Python's allocations (zlib's output among them) peak below 20 times
+    the file's size plus a few megabytes, whatever the file declares."""
+    tracemalloc.start()
+    try:
+        _load_refused(path, match)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    size = path.stat().st_size
+    assert peak < 20 * size + 4 * 2**20, f"{peak:,} bytes at peak for a file of {size:,}"
+
+
+@pytest.mark.filterwarnings("ignore::skdae.exceptions.InconsistentVersionWarning")
+def test_the_hostile_archives_are_0_3_files_until_they_lie(tmp_path):
+    """The control: written honestly, the archive of these tests loads."""
+    loaded = DenoisingAutoencoder.load(_hostile(tmp_path, _WEIGHTS, {}))
+    assert loaded.n_features_in_ == 10
+
+
+def _honest_size(entry):
+    """A bomb declaring the size of the member it replaces."""
+    content = _legacy_contents()[entry["name"]]
+    return {"size": len(content), "crc": zlib.crc32(content)}
+
+
+@pytest.mark.parametrize("member", [_DOCUMENT, _WEIGHTS])
+@pytest.mark.parametrize(
+    "method, name, bomb",
+    [
+        (zipfile.ZIP_BZIP2, "bzip2", True),
+        (zipfile.ZIP_LZMA, "LZMA", True),
+        (zipfile.ZIP_STORED, "stored", False),
+    ],
+)
+def test_members_compressed_otherwise_than_skdae_did_are_refused_unread(
+    tmp_path, member, method, name, bomb
+):
+    """skdae 0.1-0.3 deflated every member; zipfile inflates bzip2 and LZMA in one call,
+    whatever is declared, so a few kilobytes would inflate to 64 MB."""
+    path = _hostile(tmp_path, member, _honest_size if bomb else {}, method, bomb)
+    _refused_within_memory(path, rf"{member} is compressed with {name} \(zip method {method}\)")
+
+
+@pytest.mark.parametrize("member", [_DOCUMENT, _WEIGHTS])
+@pytest.mark.parametrize("method, name", [(9, "deflate64"), (99, "an unknown method")])
+def test_methods_zipfile_cannot_read_are_refused_by_name(tmp_path, member, method, name):
+    _refused_within_memory(
+        _hostile(tmp_path, member, {"method": method}), f"{member} is compressed with {name}"
+    )
+
+
+def _at_the_other_member(entry):
+    step = 30 + len(_DOCUMENT) + len(_member(_DOCUMENT)["data"])  # the document's extent
+    return {"offset_shift": step if entry["name"] == _DOCUMENT else -step}
+
+
+def _appended(extra):
+    return lambda e: {
+        "data": e["data"] + extra,
+        "compressed_size": e["compressed_size"] + len(extra),
+    }
+
+
+_LIES = {
+    "compressed size beyond the file": ({"compressed_size": 2**31}, "beyond the end of the file"),
+    "compressed size short of the stream": (
+        lambda e: {"compressed_size": e["compressed_size"] - 10},
+        "ends before its deflate stream",
+    ),
+    "bytes after the stream": (_appended(b"junk"), "bytes after the end of its deflate"),
+    "offset beyond the file": ({"offset_shift": 2**20}, "beyond the end of the file"),
+    "offset one byte on": ({"offset_shift": 1}, "local header that disagrees"),
+    "offset at the other member": (_at_the_other_member, "local header that disagrees"),
+    "local method": ({"local_method": zipfile.ZIP_BZIP2}, "local header that disagrees"),
+    "size one byte short": (lambda e: {"size": e["size"] - 1}, "more than the .* it declares"),
+    "size one byte long": (lambda e: {"size": e["size"] + 1}, r"inflates to [\d,]+ bytes, not"),
+    "crc": (lambda e: {"crc": e["crc"] ^ 1}, "does not match the CRC"),
+    "encrypted": ({"flags": 0x1}, "is encrypted"),
+    "not deflate": ({"data": bytes(range(256)), "compressed_size": 256}, "not a valid deflate"),
+}
+
+
+@pytest.mark.parametrize("member", [_DOCUMENT, _WEIGHTS])
+@pytest.mark.parametrize("lie", _LIES)
+def test_a_member_that_lies_in_any_field_is_refused(tmp_path, member, lie):
+    """Every declared field is checked against the file or the inflated bytes."""
+    lies, match = _LIES[lie]
+    _refused_within_memory(_hostile(tmp_path, member, lies), rf"{member} .*{match}")
+
+
+def _ratio_limit(entry):
+    return {"size": 4 * entry["compressed_size"] + 2**16}
+
+
+@pytest.mark.parametrize(
+    "member, declared, match",
+    [
+        (_DOCUMENT, _honest_size, "inflates to more than"),
+        (_WEIGHTS, _honest_size, "inflates to more than"),
+        (_DOCUMENT, {"size": 2**32 - 16}, "skdae writes well under"),
+        (_WEIGHTS, {"size": 2**32 - 16}, "far more than float weights compress"),
+        (_WEIGHTS, _ratio_limit, "inflates to more than"),
+    ],
+)
+def test_deflate_bombs_stop_at_the_declared_size(tmp_path, member, declared, match):
+    """200 MB of zeros deflated to about 200 KB: inflation stops one byte past what is
+    declared, and no more than a few times the file's size is ever declared."""
+    path = _hostile(tmp_path, member, declared, zipfile.ZIP_DEFLATED, bomb=True)
+    assert path.stat().st_size < 2**18
+    _refused_within_memory(path, match)
