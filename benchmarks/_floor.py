@@ -14,8 +14,9 @@ FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
 
 
 def cpu_features():
-    """Which of :data:`FLAGS` the CPU reports, and whether skdae sees bfloat16 hardware."""
-    from skdae._precision import cpu_has_native_bfloat16
+    """Which of :data:`FLAGS` the CPU reports, and whether oneDNN computes bfloat16
+    natively here (what skdae's ``'auto'`` asks)."""
+    from skdae._precision import native_bfloat16
 
     flags = set()
     try:
@@ -26,27 +27,28 @@ def cpu_features():
     except OSError:
         pass
     features = {flag: flag in flags for flag in FLAGS}
-    features["native_bfloat16"] = bool(cpu_has_native_bfloat16())
+    features["native_bfloat16"] = bool(native_bfloat16("cpu"))
     return features
 
 
 def matmul_floor_gflops(precision, size=4096, repeats=5):
-    """GFLOP/s of torch's ``size`` x ``size`` float32 product at ``precision``
-    ('float32' or 'bfloat16'), the median of ``repeats`` runs after a warm-up."""
+    """GFLOP/s of torch's ``size`` x ``size`` product with operands in ``precision``
+    ('float32' or 'bfloat16', as skdae's training step casts them), the median of
+    ``repeats`` runs after a warm-up."""
     import torch
 
-    from skdae._precision import matmul_precision
+    from skdae._precision import COMPUTE_DTYPES
 
+    dtype = COMPUTE_DTYPES[precision]
     generator = torch.Generator().manual_seed(0)
-    a = torch.rand(size, size, generator=generator)
-    b = torch.rand(size, size, generator=generator)
-    with matmul_precision(precision, "cpu"):
+    a = torch.rand(size, size, generator=generator).to(dtype)
+    b = torch.rand(size, size, generator=generator).to(dtype)
+    torch.mm(a, b)
+    seconds = []
+    for _ in range(repeats):
+        started = time.perf_counter()
         torch.mm(a, b)
-        seconds = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            torch.mm(a, b)
-            seconds.append(time.perf_counter() - started)
+        seconds.append(time.perf_counter() - started)
     return 2 * size**3 / statistics.median(seconds) / 1e9
 
 
@@ -62,8 +64,9 @@ def products_alone_seconds_per_batch(precision, *, n_batches, batch_size=128, re
     import torch
 
     from skdae import DenoisingAutoencoder
-    from skdae._precision import matmul_precision
+    from skdae._precision import COMPUTE_DTYPES
 
+    dtype = COMPUTE_DTYPES[precision]
     defaults = DenoisingAutoencoder()
     widths = [784, *defaults.hidden_layer_sizes, defaults.latent_dim]
     widths += widths[-2::-1]
@@ -72,13 +75,13 @@ def products_alone_seconds_per_batch(precision, *, n_batches, batch_size=128, re
     for i, (n_in, n_out) in enumerate(zip(widths, widths[1:], strict=False)):
         layers.append(
             {
-                "x": torch.rand(batch_size, n_in, generator=generator),
-                "weight": torch.rand(n_out, n_in, generator=generator),
-                "bias": torch.rand(n_out, generator=generator),
-                "out": torch.empty(batch_size, n_out),
-                "grad": torch.rand(batch_size, n_out, generator=generator),
-                "weight_grad": torch.empty(n_out, n_in),
-                "input_grad": torch.empty(batch_size, n_in) if i else None,
+                "x": torch.rand(batch_size, n_in, generator=generator).to(dtype),
+                "weight": torch.rand(n_out, n_in, generator=generator).to(dtype),
+                "bias": torch.rand(n_out, generator=generator).to(dtype),
+                "out": torch.empty(batch_size, n_out, dtype=dtype),
+                "grad": torch.rand(batch_size, n_out, generator=generator).to(dtype),
+                "weight_grad": torch.empty(n_out, n_in, dtype=dtype),
+                "input_grad": torch.empty(batch_size, n_in, dtype=dtype) if i else None,
             }
         )
 
@@ -89,15 +92,14 @@ def products_alone_seconds_per_batch(precision, *, n_batches, batch_size=128, re
             if layer["input_grad"] is not None:
                 torch.mm(layer["grad"], layer["weight"], out=layer["input_grad"])
 
-    with matmul_precision(precision, "cpu"):
-        for _ in range(min(n_batches, 20)):
+    for _ in range(min(n_batches, 20)):
+        one_batch()
+    seconds = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for _ in range(n_batches):
             one_batch()
-        seconds = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            for _ in range(n_batches):
-                one_batch()
-            seconds.append((time.perf_counter() - started) / n_batches)
+        seconds.append((time.perf_counter() - started) / n_batches)
     return statistics.median(seconds)
 
 

@@ -46,10 +46,11 @@ from skdae._persistence import library_versions, load_model, save_model, warn_on
 from skdae._precision import (
     MATMUL_PRECISIONS,
     RESOLVED_PRECISIONS,
+    full_precision,
+    measure_precision,
     resolve_matmul_precision,
-    users_precision,
 )
-from skdae._random import seed_from_random_state
+from skdae._random import make_generator, seed_from_random_state
 from skdae._schedule import LEARNING_RATE_SCHEDULES, LEARNING_RATE_SETTINGS, learning_rate_at
 from skdae._training import (
     LOSSES,
@@ -79,7 +80,8 @@ from skdae._validation import (
     observed_range,
     warn_on_integer_data,
 )
-from skdae.exceptions import FitInterrupted, InputError
+from skdae._warnings import warn
+from skdae.exceptions import FitInterrupted, InputError, PrecisionWarning
 
 # Rows per inference block: a fixed number for a given width (never the number of rows
 # that came in, see _run_in_batches), capped so that a block's float32 input stays near
@@ -394,11 +396,9 @@ class BaseAutoencoder(
             )
             + f" for {self._architecture['n_features']} features",
         )
-        # Built inside fork_rng so that seeding the weights leaves the user's global
-        # torch RNG untouched.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self._seed)
-            module = type(self)._network_builder(**self._architecture)
+        # From a generator of its own: torch's global one is shared by every thread.
+        generator = make_generator(self._seed, "cpu")
+        module = type(self)._network_builder(**self._architecture, generator=generator)
         return module.to(self.device_)
 
     def _build_optimizer(self):
@@ -413,7 +413,17 @@ class BaseAutoencoder(
         # warm-started fits takes effect.
         self.corruption_ = make_corruption(self.corruption)
         self.corruption_.prepare(X)
-        self.matmul_precision_ = resolve_matmul_precision(self.matmul_precision, self.device_)
+        precision = resolve_matmul_precision(self.matmul_precision, self.device_)
+        self.matmul_precision_ = measure_precision(precision, self.device_)
+        if self.matmul_precision_ not in (precision, self.matmul_precision):
+            warn(
+                f"This fit asked for {precision} matrix products, but torch ran a probe "
+                f"product in that mode at {self.matmul_precision_} (a process-wide switch "
+                "such as torch.backends.mkldnn.matmul.fp32_precision or "
+                "torch.backends.cuda.matmul.fp32_precision is set); matmul_precision_ says "
+                "what ran. Reset that switch to 'ieee' for full float32 products.",
+                PrecisionWarning,
+            )
         data = prepare_data(
             X,
             X_noisy,
@@ -429,7 +439,7 @@ class BaseAutoencoder(
             batch_size=self.batch_size,
             shuffle=self.shuffle,
             seed=self._seed,
-            precision=self.matmul_precision_,
+            precision=precision,
             learning_rate=partial(
                 learning_rate_at,
                 self.learning_rate_,
@@ -667,8 +677,8 @@ class BaseAutoencoder(
         block = inference_block_rows(X.shape[1])
         has_missing = has_missing_values(X)
         self.module_.eval()
-        # At the user's precision, whatever another thread is training at.
-        with torch.no_grad(), users_precision(self.device_):
+        # In float32, whatever precision a fit in this or another thread runs at.
+        with torch.no_grad(), full_precision(self.device_):
             for rows in gen_batches(X.shape[0], block):
                 check_interrupt()
                 chunk = as_float32_tensor(X[rows], self.device_)

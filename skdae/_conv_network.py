@@ -25,11 +25,51 @@ import numpy as np
 import torch
 from torch import nn
 
-from skdae._network import OUTPUT_ACTIVATIONS, _activation_layer
+from skdae._network import OUTPUT_ACTIVATIONS, _activation_layer, init_glorot
 from skdae.exceptions import InputError
 
-_CONV = {1: nn.Conv1d, 2: nn.Conv2d}
-_CONV_TRANSPOSE = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d}
+
+class _PointSafe:
+    """A strided (transposed) convolution that runs in float32 on a one-point input
+    under autocast.
+
+    oneDNN's bfloat16 kernels (torch 2.13, CPU) read memory they never wrote for a
+    stride-2 convolution or transposed convolution of a 1-pixel input: the output
+    turned NaN or garbage in about half of the calls, which is what a network whose
+    last stage is one pixel wide gets. Such a layer is tiny; in float32 it is exact.
+    The layer's parameters and their names are those of the torch class it extends.
+    """
+
+    def forward(self, X, *args):
+        device = X.device.type
+        if (
+            max(self.stride) > 1
+            and all(size == 1 for size in X.shape[2:])
+            and torch.is_autocast_enabled(device)
+        ):
+            with torch.autocast(device, enabled=False):
+                return super().forward(X.float(), *args)
+        return super().forward(X, *args)
+
+
+class _Conv1d(_PointSafe, nn.Conv1d):
+    pass
+
+
+class _Conv2d(_PointSafe, nn.Conv2d):
+    pass
+
+
+class _ConvTranspose1d(_PointSafe, nn.ConvTranspose1d):
+    pass
+
+
+class _ConvTranspose2d(_PointSafe, nn.ConvTranspose2d):
+    pass
+
+
+_CONV = {1: _Conv1d, 2: _Conv2d}
+_CONV_TRANSPOSE = {1: _ConvTranspose1d, 2: _ConvTranspose2d}
 MAX_STAGES = 8  # each halves the image: 8 reduce 256 pixels to one
 
 
@@ -206,16 +246,15 @@ class ConvAutoencoder(nn.Module):
         return self.output_activation(self.decoder(codes))
 
 
-def build_conv_autoencoder(**architecture):
+def build_conv_autoencoder(*, generator=None, **architecture):
     """Build a :class:`ConvAutoencoder` with Glorot-uniform weights and zero biases.
 
-    Glorot-uniform, as for the dense network and as Keras initializes its layers.
+    Glorot-uniform, as for the dense network and as Keras initializes its layers; drawn
+    from ``generator`` (see :func:`~skdae._network.init_glorot`).
     """
-    module = ConvAutoencoder(**architecture)
-    for layer in module.modules():
-        if isinstance(layer, nn.Linear | nn.modules.conv._ConvNd):
-            nn.init.xavier_uniform_(layer.weight)
-            nn.init.zeros_(layer.bias)
+    with torch.device("meta"):
+        module = ConvAutoencoder(**architecture)
+    module = init_glorot(module, generator)
     if len(architecture["image_shape"]) == 3:
         module = module.to(memory_format=torch.channels_last)
     return module

@@ -4,6 +4,7 @@ import warnings
 
 import torch
 
+from skdae._warnings import warn
 from skdae.exceptions import DeviceWarning, InputError
 
 
@@ -27,7 +28,7 @@ def resolve_device(device, *, fallback_to_cpu=False):
     if problem is None:
         return resolved
     if fallback_to_cpu:
-        warnings.warn(f"{problem}; using the CPU instead.", DeviceWarning, stacklevel=3)
+        warn(f"{problem}; using the CPU instead.", DeviceWarning)
         return torch.device("cpu")
     raise InputError(f"{problem}. Pass device='auto' or device='cpu'.")
 

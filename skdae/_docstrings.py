@@ -80,18 +80,21 @@ or None, default='gaussian'
         once; batches and noise are made there.
 
     matmul_precision : {'auto', 'float32', 'bfloat16', 'tf32'}, default='auto'
-        Precision of the matrix products while training. Weights, gradients, the
-        optimizer and the loss stay float32; ``'bfloat16'`` (CPU) and ``'tf32'`` (CUDA)
-        round the products' inputs inside the kernel, which runs them up to twice as
-        fast where the hardware has those formats. ``'auto'`` picks ``'bfloat16'`` on a
-        CPU with AVX512-BF16 or AMX, ``'tf32'`` on CUDA and ``'float32'`` elsewhere;
-        ``'float32'`` keeps every product in full precision. On MNIST the denoised
-        PSNR after 50 epochs is the same to 0.01 dB either way. :meth:`transform` and
-        :meth:`predict` are not affected. ``'bfloat16'`` on a CPU without bfloat16
-        hardware trains in float32 with a :class:`~skdae.exceptions.PrecisionWarning`.
-        Torch's switch for this is process-wide: it is set for each training pass over
-        the data and restored afterwards, and threads of skdae that need different
-        values take turns, so each gets the precision it asked for.
+        Precision of the matrix products and convolutions while training. Weights,
+        gradients, the optimizer and the loss stay float32; ``'bfloat16'`` multiplies
+        bfloat16 copies of the weights and activations, made for each training step
+        (the hand-written dense step casts them itself, other networks run under a
+        thread-local :func:`torch.autocast`). ``'auto'`` picks ``'bfloat16'`` where
+        the libraries compute it natively (oneDNN's bfloat16 kernels on the CPU, as
+        oneDNN reports them; CUDA devices with bfloat16) and ``'float32'`` elsewhere.
+        ``'bfloat16'`` where it would only be emulated trains in float32 with a
+        :class:`~skdae.exceptions.PrecisionWarning`. ``'tf32'`` exists in torch only
+        as a process-wide switch, which skdae never sets: it trains with float32
+        operands and a warning that says how to set the switch yourself. On MNIST the
+        denoised PSNR after 50 epochs is within a few hundredths of a dB either way.
+        :meth:`transform` and :meth:`predict` always run in float32. Nothing
+        process-wide changes: another thread's fit or inference computes exactly as it
+        would alone, and none waits for another.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the shuffling, the noise and the validation split. With an
@@ -120,7 +123,10 @@ FITTED_ATTRIBUTES = """\
 
     matmul_precision_ : {'float32', 'bfloat16', 'tf32'}
         The precision the matrix products really ran at in the last call to
-        :meth:`fit` or :meth:`partial_fit` (``matmul_precision`` resolved).
+        :meth:`fit` or :meth:`partial_fit`: measured by a probe product in the fit's
+        mode, so a process-wide torch switch set by the user shows up as what it does
+        on this hardware (with a :class:`~skdae.exceptions.PrecisionWarning` when that
+        is not what ``matmul_precision`` asked for).
 
     loss_curve_ : list of float
         Mean training loss of each epoch.

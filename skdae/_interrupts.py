@@ -2,9 +2,8 @@
 
 Python raises ``KeyboardInterrupt`` between any two bytecodes of the main thread. A fit
 keeps its state in several places (the weights, the optimizer, the curves, the epoch
-count, early stopping's best, the precision gate's books); an interrupt between two
-updates of them would leave a model whose parts disagree, or a gate that never opens
-again. So within :func:`interrupts_deferred`, Ctrl-C only takes effect where
+count, early stopping's best); an interrupt between two updates of them would leave a
+model whose parts disagree. So within :func:`interrupts_deferred`, Ctrl-C only takes effect where
 :func:`check_interrupt` is called: at the start of every batch, where the fit knows how
 to undo the epoch in progress. A batch takes milliseconds, so Ctrl-C still feels
 immediate. A second Ctrl-C before the first was taken stops at once, as a user who

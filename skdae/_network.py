@@ -83,25 +83,46 @@ def build_autoencoder(
     activation,
     output_activation,
     latent_activation=None,
+    *,
+    generator=None,
 ):
     """Build a :class:`DenseAutoencoder` with Glorot-uniform weights and zero biases.
 
     Glorot-uniform is Keras's default; it trains this network measurably faster than
     torch's default (Kaiming-uniform with a=sqrt(5)) on MNIST. ``latent_activation``
-    None means ``activation`` (models saved before it existed have no such entry).
+    None means ``activation`` (models saved before it existed have no such entry). The
+    weights are drawn from ``generator`` (see :func:`init_glorot`).
     """
-    module = DenseAutoencoder(
-        n_features,
-        hidden_layer_sizes,
-        latent_dim,
-        activation,
-        output_activation,
-        latent_activation,
-    )
-    for layer in module.modules():
-        if isinstance(layer, nn.Linear):
-            nn.init.xavier_uniform_(layer.weight)
-            nn.init.zeros_(layer.bias)
+    with torch.device("meta"):  # no values and no random draws until init_glorot
+        module = DenseAutoencoder(
+            n_features,
+            hidden_layer_sizes,
+            latent_dim,
+            activation,
+            output_activation,
+            latent_activation,
+        )
+    return init_glorot(module, generator)
+
+
+def init_glorot(module, generator=None):
+    """Give ``module`` (built on the meta device) CPU parameters: Glorot-uniform weights
+    drawn from ``generator`` and zero biases, for every linear and convolutional layer.
+
+    Torch's global generator, shared by every thread, is never read or seeded: networks
+    built at once in several threads get the weights their seeds say, and a user's own
+    seeded draws are left alone. Without a generator, a fresh one with torch's default
+    seed is used.
+    """
+    module = module.to_empty(device="cpu")
+    generator = torch.Generator() if generator is None else generator
+    with torch.no_grad():
+        for layer in module.modules():
+            if isinstance(layer, nn.Linear | nn.modules.conv._ConvNd):
+                nn.init.xavier_uniform_(layer.weight, generator=generator)
+                nn.init.zeros_(layer.bias)
+            elif list(layer.parameters(recurse=False)) or list(layer.buffers(recurse=False)):
+                raise TypeError(f"init_glorot has no rule for a {type(layer).__name__} layer.")
     return module
 
 
@@ -159,6 +180,14 @@ _KINDS = {
 }
 
 
+def _kind_of(layer):
+    """The summary's name for ``layer`` (its torch class or a subclass), or None."""
+    for cls in type(layer).__mro__:
+        if cls in _KINDS:
+            return _KINDS[cls]
+    return None
+
+
 def summarize(module):
     """List the layers with weights of ``module`` in order, each with what follows it."""
     rows = []
@@ -167,7 +196,8 @@ def summarize(module):
         layers = list(stack)
         for i, layer in enumerate(layers):
             in_shape, shape = shape, _shape_after(layer, shape)
-            if type(layer) not in _KINDS:
+            kind = _kind_of(layer)
+            if kind is None:
                 continue
             follower = layers[i + 1] if i + 1 < len(layers) else None
             if not isinstance(follower, tuple(ACTIVATIONS.values())):
@@ -177,7 +207,7 @@ def summarize(module):
             rows.append(
                 LayerSummary(
                     part=part,
-                    kind=_KINDS[type(layer)],
+                    kind=kind,
                     in_shape=(layer.in_features,) if isinstance(layer, nn.Linear) else in_shape,
                     out_shape=shape,
                     activation=_activation_name(follower),

@@ -17,7 +17,6 @@ gives, before any network is built; the optimizer's state must match the paramet
 """
 
 import math
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +40,7 @@ from skdae._model_file import _parse_json, check_key, read_model_file, write_mod
 from skdae._training import OPTIMIZER_STATE
 from skdae._validation import check_counts_are_not_bools
 from skdae._version import __version__
+from skdae._warnings import warn
 from skdae.exceptions import InconsistentVersionWarning, InputError, ModelFileError
 
 FORMAT_NAME = "skdae-model"
@@ -75,12 +75,11 @@ def warn_on_version_mismatch(saved, what="model"):
     saved = saved if isinstance(saved, dict) else {}
     for name in ("skdae", "torch"):
         if saved.get(name) not in (None, current[name]):
-            warnings.warn(
+            warn(
                 f"This {what} was saved with {name} {str(saved[name])[:40]} and is loaded with "
                 f"{name} {current[name]}. It may not work as it did, or at all; refit it "
                 f"with {name} {current[name]} if in doubt.",
                 InconsistentVersionWarning,
-                stacklevel=3,
             )
 
 

@@ -1,235 +1,178 @@
-"""The precision of float32 matrix products while training: resolve and apply it.
+"""The precision of a fit's matrix products and convolutions: chosen per call, measured.
 
-Convolutions count as matrix products here: they follow the same setting. Weights,
-gradients, the optimizer and the loss stay float32 whatever the setting; only the inputs
-of the matrix products may be rounded to a shorter format inside the kernel
-(bfloat16 through oneDNN on CPUs with AVX512-BF16 or AMX, TF32 on CUDA GPUs). Torch
-controls that with a process-wide, per-backend switch, so it is set for each training
-pass over the data and restored afterwards; inference runs at the user's setting. Threads
-that need different values of the switch take turns, so that a fit or a transform gets
-exactly the precision it asked for whatever other threads do.
+Reduced precision is a property of one training step, carried by its tensors: the
+hand-written dense step casts its operands to bfloat16 itself, and the autograd path
+(convolutions, other networks) runs inside a thread-local :func:`torch.autocast`.
+Weights, gradients, the optimizer state and the loss stay float32. Nothing here touches
+torch's process-wide switches (``torch.backends.*.fp32_precision``,
+``set_float32_matmul_precision``), so another thread's inference or fit runs exactly as
+it would alone, and nobody waits for anybody.
+
+What a fit reports in ``matmul_precision_`` is measured, not inferred from CPU flags:
+:func:`measure_precision` multiplies by an identity matrix in the same mode as the fit,
+and the rounding of the result shows the format the library really used (a user's own
+process-wide switch included).
 """
 
-import collections
-import threading
-import warnings
-from contextlib import contextmanager
+from contextlib import nullcontext
+from functools import lru_cache
 
 import torch
 
-from skdae._interrupts import check_interrupt, interrupts_deferred
+from skdae._warnings import warn
 from skdae.exceptions import InputError, PrecisionWarning
 
 MATMUL_PRECISIONS = ("auto", "float32", "bfloat16", "tf32")
-# What ``matmul_precision_`` can hold: the setting resolved for one device.
+# What ``matmul_precision_`` can hold: the precision measured for one fit.
 RESOLVED_PRECISIONS = ("float32", "bfloat16", "tf32")
-
-# Our names -> torch's values of ``torch.backends.<backend>.matmul.fp32_precision``.
-_TORCH_VALUES = {"float32": "ieee", "bfloat16": "bf16", "tf32": "tf32"}
-# The precisions each device type's backend takes.
-_SUPPORTED = {"cpu": {"float32", "bfloat16"}, "cuda": {"float32", "tf32"}}
+# The precisions skdae applies per call: one tensor dtype each.
+COMPUTE_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
 
 def resolve_matmul_precision(setting, device):
-    """Turn the ``matmul_precision`` parameter into 'float32', 'bfloat16' or 'tf32'.
+    """Turn the ``matmul_precision`` parameter into the precision a fit asks for,
+    'float32' or 'bfloat16' (the ones skdae can apply per call).
 
-    ``'auto'`` picks the fast format that the device computes natively: bfloat16 on a
-    CPU with AVX512-BF16 or AMX, TF32 on CUDA (which torch ignores before Ampere),
-    float32 elsewhere. An explicit reduced format the device cannot take is an error;
-    ``'bfloat16'`` on a CPU without bfloat16 hardware is float32, with a warning.
+    ``'auto'`` picks bfloat16 where the libraries compute it natively (oneDNN's bfloat16
+    kernels on the CPU, as oneDNN itself reports them, so ``ONEDNN_MAX_CPU_ISA`` is
+    honoured; bfloat16 support on CUDA) and float32 elsewhere. An explicit
+    ``'bfloat16'`` that would only be emulated runs float32, with a
+    :class:`~skdae.exceptions.PrecisionWarning`. ``'tf32'`` exists in torch only as a
+    process-wide switch, which skdae no longer sets: it runs float32 operands, with a
+    warning that says how to get TF32 anyway.
     """
     device = torch.device(device)
-    if setting == "auto":
-        if _backend_switch(device) is None:
-            return "float32"
-        if device.type == "cpu":
-            return "bfloat16" if cpu_has_native_bfloat16() else "float32"
-        return "tf32"
     if setting == "float32":
-        return setting
-    if setting not in _SUPPORTED.get(device.type, ()):
-        usable = sorted(_SUPPORTED.get(device.type, {"float32"}))
-        raise InputError(
-            f"matmul_precision={setting!r} is not available on device {str(device)!r}; "
-            f"it takes {usable}. Pass matmul_precision='auto' to let skdae choose."
-        )
-    if _backend_switch(device) is None:
-        raise InputError(
-            f"matmul_precision={setting!r} needs torch 2.9 or newer (this is torch "
-            f"{torch.__version__}). Upgrade torch, or pass matmul_precision='float32'."
-        )
-    if setting == "bfloat16" and not cpu_has_native_bfloat16():
-        # oneDNN would run the products in float32 anyway (it has no bfloat16 kernels
-        # for this CPU): say so, and record what really runs.
-        warnings.warn(
-            "matmul_precision='bfloat16' needs a CPU with AVX512-BF16 or AMX, which this "
-            "one lacks; training runs its products in float32 (matmul_precision_ says "
-            "so). Pass matmul_precision='auto' to choose quietly.",
+        return "float32"
+    if setting == "auto":
+        return "bfloat16" if native_bfloat16(device) else "float32"
+    if setting == "tf32":
+        if device.type != "cuda":
+            raise InputError(
+                f"matmul_precision='tf32' is not available on device {str(device)!r}; it "
+                "takes 'auto', 'float32' or 'bfloat16'. Pass matmul_precision='auto' to "
+                "let skdae choose."
+            )
+        if _torch_cuda_runs_tf32():
+            return "float32"  # the user's own switch makes float32 operands TF32
+        warn(
+            "matmul_precision='tf32' needs torch's process-wide TF32 switch, which skdae "
+            "does not set (it would change every other thread's products); this fit asks "
+            "for float32 operands. Pass matmul_precision='bfloat16' for reduced precision "
+            "per call, or set torch.backends.cuda.matmul.fp32_precision = 'tf32' yourself "
+            "(matmul_precision_ then says 'tf32').",
             PrecisionWarning,
-            stacklevel=4,
+        )
+        return "float32"
+    if setting == "bfloat16" and not native_bfloat16(device):
+        warn(
+            f"matmul_precision='bfloat16' is not computed natively on {str(device)!r} "
+            "(the library would emulate it, slower than float32); training runs its "
+            "products in float32 and matmul_precision_ says so. Pass "
+            "matmul_precision='auto' to choose quietly.",
+            PrecisionWarning,
         )
         return "float32"
     return setting
 
 
-def cpu_has_native_bfloat16():
-    """True when this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX).
+def _torch_cuda_runs_tf32():
+    matmul = torch.backends.cuda.matmul
+    if hasattr(matmul, "fp32_precision"):
+        return matmul.fp32_precision == "tf32"
+    return bool(matmul.allow_tf32)  # torch < 2.9
 
-    Without it oneDNN would emulate bfloat16, which is slower than plain float32.
+
+def native_bfloat16(device):
+    """True where torch's kernels for ``device`` multiply bfloat16 natively.
+
+    On the CPU this asks oneDNN (which honours ``ONEDNN_MAX_CPU_ISA``), not the CPU
+    flags: a CPU with AVX512-BF16 can still have oneDNN limited to AVX2.
     """
+    device = torch.device(device)
+    if device.type == "cpu":
+        return _onednn_has_bfloat16()
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
+    return False
+
+
+@lru_cache(maxsize=1)
+def _onednn_has_bfloat16():
     if not torch.backends.mkldnn.is_available():
         return False
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+    check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+    return bool(check is not None and check())
 
 
-# Per device type, torch's backends whose switches govern float32 matrix products and
-# float32 convolutions.
-_BACKENDS = {"cpu": ("mkldnn", "mkldnn"), "cuda": ("cuda", "cudnn")}
+def autocast(precision, device):
+    """The context a training step's autograd path runs in: a thread-local
+    :func:`torch.autocast` to bfloat16 (convolutions, linear layers, matrix products),
+    or nothing for float32."""
+    if precision != "bfloat16":
+        return nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
 
 
-class _Switches:
-    """Torch's switches for one device type's matrix products and convolutions, read
-    and set as one value: a tuple of their values, in that order."""
-
-    def __init__(self, switches):
-        self._switches = switches
-
-    @property
-    def fp32_precision(self):
-        return tuple(switch.fp32_precision for switch in self._switches)
-
-    @fp32_precision.setter
-    def fp32_precision(self, values):
-        for switch, value in zip(self._switches, values, strict=True):
-            switch.fp32_precision = value
-
-    def uniform(self, value):
-        """The value that sets every switch to ``value`` (one of torch's names)."""
-        return (value,) * len(self._switches)
+def full_precision(device):
+    """The context inference and validation run in: float32 operands whatever autocast
+    region the caller (a callback inside a fit, say) is in."""
+    return torch.autocast(torch.device(device).type, enabled=False)
 
 
-def _backend_switch(device):
-    """The switches of torch's ``fp32_precision`` that govern float32 products and
-    convolutions on ``device``, or None where torch has no such switch."""
-    backends = _BACKENDS.get(torch.device(device).type)
-    if backends is None:
-        return None
-    matmul_backend, conv_backend = (getattr(torch.backends, name, None) for name in backends)
-    matmul = getattr(matmul_backend, "matmul", None)
-    conv = getattr(conv_backend, "conv", None)
-    if not hasattr(matmul, "fp32_precision"):
-        return None
-    switches = [matmul, conv] if hasattr(conv, "fp32_precision") else [matmul]
-    return _Switches(switches)
+# Relative rounding errors that tell the formats apart, for values in [1, 2): float32
+# keeps them exactly, TF32 rounds to 2**-11 at most, bfloat16 to 2**-8.
+_TF32_MAX_ERROR = 2.0**-11
 
 
-class _SwitchGate:
-    """Who may run while torch's process-wide switch has which value.
+def measure_precision(precision, device):
+    """The precision a product in ``precision``'s mode really runs at on ``device``:
+    'float32', 'tf32' or 'bfloat16'.
 
-    A training pass asks for one value of the switch of its device's backend; inference
-    and validation ask for the user's own value (``None``). Threads whose wishes agree
-    run together; a thread that needs another value waits until the others have left,
-    and then sets it. Requests are served in arrival order, so a stream of fits at one
-    precision cannot starve a thread that needs the other. A thread already inside
-    (a transform called from a corruption, say) passes straight through.
+    Multiplies values in [1, 2) by an identity matrix, once as a matrix product and once
+    as a 1x1 convolution, in the mode a training step uses (autocast for 'bfloat16'),
+    and reads the format from the largest rounding error. A user's process-wide switch
+    (oneDNN's bfloat16 mode, CUDA's TF32) shows up here as what it does, on this
+    hardware, and not as what a flag promises. Cached per device, precision and the
+    state of torch's switches.
     """
-
-    def __init__(self):
-        self._condition = threading.Condition()
-        self._held = {}  # device type -> [value in force, holders, the user's value]
-        self._queue = collections.deque()
-        self._local = threading.local()
-
-    @contextmanager
-    def hold(self, switch, key, value):
-        depth = getattr(self._local, "depth", {})
-        self._local.depth = depth
-        if depth.get(key):
-            depth[key] += 1
-            try:
-                yield
-            finally:
-                depth[key] -= 1
-            return
-        ticket = object()
-        with self._condition:
-            self._queue.append(ticket)
-            try:
-                # In short waits, so that Ctrl-C stops a thread waiting for another.
-                while not self._condition.wait_for(
-                    lambda: self._may_enter(ticket, switch, key, value), timeout=0.1
-                ):
-                    check_interrupt()
-            finally:
-                self._queue.remove(ticket)
-            self._enter(switch, key, value)
-            self._condition.notify_all()
-        depth[key] = 1
-        try:
-            yield
-        finally:
-            depth[key] = 0
-            with self._condition:
-                self._leave(switch, key)
-                self._condition.notify_all()
-
-    def _may_enter(self, ticket, switch, key, value):
-        if self._queue[0] is not ticket:
-            return False
-        held = self._held.get(key)
-        if held is None:
-            return True
-        in_force, _, users = held
-        return (users if value is None else value) == in_force
-
-    def _enter(self, switch, key, value):
-        held = self._held.get(key)
-        if held is None:
-            users = switch.fp32_precision
-            self._held[key] = [users if value is None else value, 1, users]
-            if value is not None:
-                switch.fp32_precision = value
-        else:
-            held[1] += 1
-
-    def _leave(self, switch, key):
-        held = self._held[key]
-        held[1] -= 1
-        if held[1] == 0:
-            switch.fp32_precision = held[2]
-            del self._held[key]
+    device = torch.device(device)
+    return _measure(precision, device, _switches_state(device))
 
 
-_gate = _SwitchGate()
+def _switches_state(device):
+    """The values of torch's process-wide switches that can change a float32 product
+    on ``device`` (part of the measurement's cache key)."""
+    names = ("mkldnn",) if device.type == "cpu" else ("cuda", "cudnn")
+    state = []
+    for name in names:
+        backend = getattr(torch.backends, name, None)
+        for part in ("matmul", "conv"):
+            state.append(getattr(getattr(backend, part, None), "fp32_precision", None))
+    if not any(state):  # torch < 2.9: one switch for all backends
+        state.append(torch.get_float32_matmul_precision())
+    return tuple(state)
 
 
-@contextmanager
-def matmul_precision(precision, device):
-    """Within the block, float32 products on ``device`` use ``precision``.
-
-    ``precision`` is a resolved value ('float32', 'bfloat16' or 'tf32'). Other threads
-    of skdae that need another value of the switch wait until the block ends (see
-    :class:`_SwitchGate`). Where torch has no per-backend switch (torch < 2.9, MPS)
-    nothing changes.
-    """
-    switch = _backend_switch(device)
-    if switch is None:
-        yield
-        return
-    # Deferred: an interrupt between the gate's books and its try would lock it for good.
-    value = switch.uniform(_TORCH_VALUES[precision])
-    with interrupts_deferred(), _gate.hold(switch, torch.device(device).type, value):
-        yield
+@lru_cache(maxsize=32)
+def _measure(precision, device, _switches):
+    generator = torch.Generator().manual_seed(0)
+    # Shapes of a real layer: small products may take kernels that large ones do not.
+    values = 1.0 + torch.rand((256, 256), generator=generator)
+    values = values.to(device)
+    identity = torch.eye(256, device=device)
+    with torch.no_grad(), autocast(precision, device):
+        product = torch.mm(values, identity)
+        convolved = torch.nn.functional.conv2d(
+            values.reshape(1, 256, 16, 16), identity.reshape(256, 256, 1, 1)
+        ).reshape(256, 256)
+    return _format_of((product, convolved), values)
 
 
-@contextmanager
-def users_precision(device):
-    """Within the block, float32 products on ``device`` run at the user's own setting:
-    inference and validation wait while another thread trains at another precision."""
-    switch = _backend_switch(device)
-    if switch is None:
-        yield
-        return
-    with interrupts_deferred(), _gate.hold(switch, torch.device(device).type, None):
-        yield
+def _format_of(results, values):
+    """The format whose rounding explains ``results`` of products of ``values`` (in
+    [1, 2)) by an identity: no error is float32, up to 2**-11 TF32, more bfloat16."""
+    error = max(float(((result.float() - values).abs() / values).max()) for result in results)
+    if error == 0.0:
+        return "float32"
+    return "tf32" if error <= _TF32_MAX_ERROR else "bfloat16"

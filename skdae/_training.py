@@ -27,7 +27,7 @@ from skdae._dense_step import AutogradStep, DenseStep
 from skdae._device import as_float32_tensor
 from skdae._interrupts import check_interrupt
 from skdae._network import copy_state, load_state
-from skdae._precision import matmul_precision, users_precision
+from skdae._precision import COMPUTE_DTYPES, full_precision
 from skdae._random import make_generator
 from skdae._validation import has_missing_values
 from skdae.exceptions import DivergenceError, InputError
@@ -93,16 +93,18 @@ OPTIMIZER_STATE = {
 }
 
 
-def make_training_step(module, loss):
-    """The fastest step that trains ``module`` on ``loss`` ('bce' or 'mse'): the
-    hand-written dense backward pass where it applies, else autograd."""
-    return DenseStep.build(module, loss) or AutogradStep(module, LOSSES[loss])
+def make_training_step(module, loss, precision="float32"):
+    """The fastest step that trains ``module`` on ``loss`` ('bce' or 'mse') with its
+    products in ``precision`` ('float32' or 'bfloat16'): the hand-written dense backward
+    pass where it applies, else autograd."""
+    dtype = COMPUTE_DTYPES[precision]
+    return DenseStep.build(module, loss, dtype) or AutogradStep(module, LOSSES[loss], dtype)
 
 
 def train_one_epoch(
     module,
     optimizer,
-    loss,
+    step,
     X_target,
     *,
     X_input,
@@ -117,7 +119,7 @@ def train_one_epoch(
 ):
     """Run one pass over the data and return the mean training loss.
 
-    ``loss`` names the loss, a key of ``LOSSES``. ``observed`` (a bool tensor like
+    ``step`` is the training step (see :func:`make_training_step`). ``observed`` (a bool tensor like
     ``X_target``, False where a value is missing) and ``sample_weight`` (one weight per
     row) weight each value's loss; missing values count for nothing and reach the
     network as :data:`MISSING_INPUT`. The mean is then the weighted mean.
@@ -131,7 +133,6 @@ def train_one_epoch(
     per batch.
     """
     module.train()
-    step = make_training_step(module, loss)
     n_samples = X_target.shape[0]
     order = (
         torch.randperm(n_samples, generator=generator, device=X_target.device) if shuffle else None
@@ -212,8 +213,8 @@ def evaluation_loss(module, loss, X_input, X_target, batch_size, observed=None, 
     loss_fn = LOSSES[loss]
     total = torch.zeros((), dtype=torch.float64, device=X_target.device)
     mass = torch.zeros((), dtype=torch.float64, device=X_target.device)
-    # At the user's precision, whatever another thread is training at.
-    with users_precision(X_target.device):
+    # In float32, whatever precision the training steps run at.
+    with full_precision(X_target.device):
         for start in range(0, X_target.shape[0], batch_size):
             check_interrupt()
             rows = slice(start, start + batch_size)
@@ -466,13 +467,14 @@ def fit_loop(
     # The state at the start of the epoch in progress, from the moment training may
     # have changed the weights until the epoch is recorded; None otherwise.
     checkpoint = None
+    step = make_training_step(module, settings.loss, settings.precision)
     try:
         for epoch in range(first_epoch, first_epoch + n_epochs):
             if on_epoch_start is not None:
                 on_epoch_start()
             checkpoint = (copy_state(module), _copy_optimizer_state(optimizer))
             progress.start_epoch()
-            loss = _train_epoch(module, optimizer, data, settings, epoch, on_batch, device)
+            loss = _train_epoch(module, optimizer, step, data, settings, epoch, on_batch, device)
             validation_loss = None
             if data.validation is not None:
                 val_inputs, val_target, val_observed, val_weights = data.validation
@@ -509,29 +511,27 @@ def fit_loop(
         raise _EpochInterrupted(last_recorded + 1) from None
 
 
-def _train_epoch(module, optimizer, data, settings, epoch, on_batch, device):
+def _train_epoch(module, optimizer, step, data, settings, epoch, on_batch, device):
     epochs_before = epoch - 1 - settings.schedule_origin
 
     def rate(fraction):
         return settings.learning_rate(epochs_before + fraction)
 
-    # The precision switch is process-wide: held for the training pass only.
-    with matmul_precision(settings.precision, device):
-        return train_one_epoch(
-            module,
-            optimizer,
-            settings.loss,
-            data.target,
-            X_input=data.inputs,
-            corruption=settings.corruption,
-            batch_size=settings.batch_size,
-            generator=make_generator(settings.seed + epoch, device),
-            shuffle=settings.shuffle,
-            learning_rate=rate,
-            on_batch=on_batch,
-            observed=data.observed,
-            sample_weight=data.sample_weight,
-        )
+    return train_one_epoch(
+        module,
+        optimizer,
+        step,
+        data.target,
+        X_input=data.inputs,
+        corruption=settings.corruption,
+        batch_size=settings.batch_size,
+        generator=make_generator(settings.seed + epoch, device),
+        shuffle=settings.shuffle,
+        learning_rate=rate,
+        on_batch=on_batch,
+        observed=data.observed,
+        sample_weight=data.sample_weight,
+    )
 
 
 def _copy_optimizer_state(optimizer):

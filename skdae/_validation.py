@@ -5,7 +5,6 @@ import here means an upgrade that moves them breaks one file, not the package.
 """
 
 import os
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,6 +17,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import _check_feature_names_in, _check_sample_weight
 
+from skdae._warnings import warn
 from skdae.exceptions import (
     EmptyFeatureWarning,
     InputError,
@@ -75,13 +75,12 @@ def warn_if_overcomplete(latent_dim, n_features):
     """Warn when a code of ``latent_dim`` is not narrower than the input (stack: called
     from an estimator's ``_make_architecture``, under ``fit``)."""
     if latent_dim is not None and latent_dim >= n_features:
-        warnings.warn(
+        warn(
             f"latent_dim={latent_dim} is not smaller than the {n_features} input "
             "features: this overcomplete autoencoder relies on the corruption alone to "
             "avoid learning the identity. Pass a smaller latent_dim if that is not what "
             "you want.",
             OvercompleteWarning,
-            stacklevel=5,
         )
 
 
@@ -166,14 +165,13 @@ def warn_on_integer_data(X):
     """Warn when training data that came in as integers go beyond [0, 1]."""
     high = float(np.max(X)) if X.size else 0.0
     if high > 1:
-        warnings.warn(
+        warn(
             f"X holds integers up to {high:.0f}. skdae uses them as numbers: loss='auto' "
             "picks MSE for data beyond [0, 1], and the corruption's parameters (a Gaussian "
             "std, ...) are in these units. If X holds 8-bit images, pass X / 255 (the "
             "skdae command line does that itself); to use the integers as they are and "
             "silence this warning, pass X.astype(float).",
             IntegerDataWarning,
-            stacklevel=4,
         )
 
 
@@ -206,13 +204,12 @@ def check_missing_values(X, name="X"):
         )
     never = np.flatnonzero(missing.all(axis=0))
     if never.size:
-        warnings.warn(
+        warn(
             f"{never.size} feature(s) of {name} are missing in every sample (columns "
             f"{never[:10].tolist()}{' ...' if never.size > 10 else ''}): the network cannot "
             "learn them, so their reconstructions carry no information. Drop them, or "
             "fit on data where they are observed.",
             EmptyFeatureWarning,
-            stacklevel=5,
         )
 
 

@@ -23,7 +23,7 @@ bad content, ``OSError`` for failed I/O). The tree, in one place::
     SampleDataWarning(UserWarning)         the bundled MNIST sample stands in for the full set
     IntegerDataWarning(UserWarning)        integer X beyond [0, 1] (8-bit images not / 255?)
     EmptyFeatureWarning(UserWarning)       a feature is missing (NaN) in every training sample
-    PrecisionWarning(UserWarning)          a matmul precision the hardware lacks; float32 used
+    PrecisionWarning(UserWarning)          the products do not run at the precision asked for
 
     FitInterrupted(KeyboardInterrupt)      Ctrl-C stopped a fit; says what the model kept
 
@@ -174,9 +174,12 @@ class IntegerDataWarning(UserWarning):
 
 
 class PrecisionWarning(UserWarning):
-    """The requested ``matmul_precision`` is not computed natively on this hardware.
+    """What a fit's matrix products run at is not what ``matmul_precision`` asked for.
 
-    skdae trains in float32 instead and says so in ``matmul_precision_``.
+    Raised when the requested format is not computed natively here (skdae trains in
+    float32 instead), when it exists in torch only as a process-wide switch (``'tf32'``),
+    and when a probe finds a process-wide switch set by the user changing the products.
+    ``matmul_precision_`` always says what ran.
     """
 
 

@@ -68,6 +68,36 @@ def test_loss_and_gradients_match_autograd(hidden, activation, latent, output, l
         torch.testing.assert_close(inputs, inputs_before, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("hidden, activation, latent, output, loss", CASES)
+def test_bfloat16_steps_match_float32_within_bfloat16_rounding(
+    hidden, activation, latent, output, loss, device
+):
+    """With bfloat16 operands (the hand-written step's own casts, autograd's autocast)
+    the loss and gradients stay within bfloat16's rounding of the float32 ones, the
+    gradients handed to the optimizer are float32, and the weights stay float32."""
+    module = _network(hidden, activation, latent, output).to(device)
+    inputs, target = _batch(32, 6, device)
+    expected_loss, expected_grads = _autograd_reference(module, loss, inputs, target)
+    steps = [
+        DenseStep.build(module, loss, torch.bfloat16),
+        AutogradStep(module, LOSSES[loss], torch.bfloat16),
+    ]
+    for step in steps:
+        for _ in range(2):  # the second call reuses the buffers and weight copies
+            got_loss = step(inputs, target)
+        assert got_loss.dtype == torch.float32
+        torch.testing.assert_close(got_loss, expected_loss, rtol=2e-2, atol=1e-3)
+        rounded = False
+        for parameter, expected in zip(module.parameters(), expected_grads, strict=True):
+            assert parameter.dtype == parameter.grad.dtype == torch.float32
+            # As a whole: single small entries are sums that cancel, with any rounding.
+            error = torch.linalg.norm(parameter.grad - expected) / torch.linalg.norm(expected)
+            assert float(error) < 0.05
+            rounded |= not torch.equal(parameter.grad, expected)
+        assert rounded  # bfloat16 really ran: not the float32 result under another name
+
+
 def _masked_reference(module, loss, inputs, target, observed, row_weights):
     """The weighted loss written from its definition, differentiated by autograd: only
     observed values count, each weighted by its row's weight, normalized to sum 1."""
@@ -146,7 +176,9 @@ def test_a_fit_gives_the_same_model_either_way(monkeypatch, activation, loss):
         random_state=0,
     )
     fast = DenoisingAutoencoder(**params).fit(X)
-    monkeypatch.setattr(dense_step.DenseStep, "build", classmethod(lambda cls, module, loss: None))
+    monkeypatch.setattr(
+        dense_step.DenseStep, "build", classmethod(lambda cls, module, loss, dtype=None: None)
+    )
     reference = DenoisingAutoencoder(**params).fit(X)
     np.testing.assert_allclose(fast.loss_curve_, reference.loss_curve_, rtol=1e-4)
     np.testing.assert_allclose(fast.predict(X), reference.predict(X), rtol=1e-3, atol=1e-5)

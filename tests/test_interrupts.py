@@ -7,28 +7,19 @@ import pytest
 from test_fitted_state import _sigint_at_line
 
 from skdae._interrupts import check_interrupt, interrupts_deferred
-from skdae._precision import matmul_precision, users_precision
 
 
 def _deferred_work():
     with interrupts_deferred():
-        with interrupts_deferred():  # nested, as a fit's precision blocks are
+        with interrupts_deferred():  # nested
             check_interrupt()
         check_interrupt()
 
 
-def _precision_blocks():
-    with interrupts_deferred():
-        with matmul_precision("float32", "cpu"):
-            check_interrupt()
-        with users_precision("cpu"):
-            check_interrupt()
-
-
-@pytest.mark.parametrize("work", [_deferred_work, _precision_blocks])
+@pytest.mark.parametrize("work", [_deferred_work])
 def test_a_sigint_at_any_line_is_delivered_once_and_leaves_no_state(work):
-    """_sigint_at_line itself asserts the handler, the deferral depth and the precision
-    gate are back as they were; here: the signal is never lost or doubled."""
+    """_sigint_at_line itself asserts the handler and the deferral depth are back as
+    they were; here: the signal is never lost or doubled."""
     line = 1
     while True:
         error, sent, _ = _sigint_at_line(line, work, partial(int))

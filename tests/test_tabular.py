@@ -239,9 +239,17 @@ def test_score_samples_ranks_planted_outliers_last(digits):
 
 
 def _full_batch(**params):
-    """One batch per epoch, no shuffling, no noise: weighting is then exactly repetition."""
+    """One batch per epoch, no shuffling, no noise, float32 products: weighting is then
+    repetition up to float32 rounding."""
     return DenoisingAutoencoder(
-        **{**FAST, "batch_size": 1000, "max_iter": 5, "corruption": "none", "shuffle": False},
+        **{
+            **FAST,
+            "batch_size": 1000,
+            "max_iter": 5,
+            "corruption": "none",
+            "shuffle": False,
+            "matmul_precision": "float32",
+        },
         **params,
     )
 

@@ -71,15 +71,19 @@ def _train_with_a_unit_that_dies(flush):
     from skdae._network import build_autoencoder
 
     torch.manual_seed(0)
-    module = build_autoencoder(6, (4,), 2, "relu", "sigmoid")
+    module = build_autoencoder(
+        6, (4,), 2, "relu", "sigmoid", generator=torch.Generator().manual_seed(0)
+    )
     optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
     X = torch.rand(4000, 6)
+
+    step = training.make_training_step(module, "bce")
 
     def epoch(rows):
         training.train_one_epoch(
             module,
             optimizer,
-            "bce",
+            step,
             X[:rows],
             X_input=None,
             corruption=IdentityCorruption(),

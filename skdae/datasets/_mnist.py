@@ -6,8 +6,8 @@ to do when they are absent.
 """
 
 import os
-import warnings
 
+from skdae._warnings import warn
 from skdae.datasets._base import DATA_HOME_ENV, DEFAULT_DATA_HOME, get_data_home
 from skdae.datasets._descr import MNIST_DESCR
 from skdae.datasets._download import download_file
@@ -170,7 +170,7 @@ def load_mnist(
     except (FileNotFoundError, DownloadError) as exc:
         if fallback == "error":
             raise
-        warnings.warn(_fallback_message(folder, exc), SampleDataWarning, stacklevel=2)
+        warn(_fallback_message(folder, exc), SampleDataWarning)
         return load_mnist_sample(return_X_y=return_X_y, flatten=flatten, as_float=as_float)
 
     hint = (
