@@ -7,12 +7,16 @@ A .csv is read as floats, as written. Every writer writes atomically, so an inte
 run leaves no half file.
 """
 
+import math
+import os
+import warnings
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from skdae._files import atomic_write
+from skdae._files import atomic_write, file_problem
+from skdae._validation import physical_memory_bytes
 from skdae.datasets import read_idx
 from skdae.exceptions import DataFileError
 
@@ -50,12 +54,13 @@ def read_array(path):
     8-bit images, which :func:`write_array` can write back as such).
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataFileError(f"Input file {path} does not exist.")
+    problem = file_problem(path)
+    if problem:
+        raise DataFileError(f"Input file {path} {problem}.")
     fmt = data_format(path)
     try:
         if fmt == "npy":
-            X = np.load(path, allow_pickle=False)
+            X = _read_npy(path)
             image_shape = tuple(X.shape[1:]) if X.ndim == 3 else None
         elif fmt == "csv":
             X, image_shape = _read_csv(path), None
@@ -68,6 +73,10 @@ def read_array(path):
         raise
     except (OSError, ValueError) as exc:
         raise DataFileError(f"Could not read {path} as {fmt}: {exc}") from exc
+    except MemoryError:
+        raise DataFileError(
+            f"{path} is too large to read into this machine's memory; read it in parts."
+        ) from None
     if X.ndim == 0:
         raise DataFileError(f"{path} holds a single value; skdae needs rows of samples.")
     if np.iscomplexobj(X) or not np.issubdtype(X.dtype, np.number):
@@ -135,6 +144,34 @@ def write_array(path, X, *, image_shape=None, dtype=None):
             raise DataFileError(f"Writing IDX is not supported by the CLI; write {path.stem}.npy.")
 
 
+def _read_npy(path):
+    """``np.load``, once the header's shape is known to fit in the file and in memory:
+    a small file whose header declares hundreds of GB is refused before anything is
+    allocated, as :func:`~skdae.datasets.read_idx` refuses such an IDX header."""
+    with open(path, "rb") as stream:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+        else:  # 2.0 and 3.0 share the layout; 3.0 only allows UTF-8 field names
+            shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+        declared = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+        held = os.fstat(stream.fileno()).st_size - stream.tell()
+        described = f"the header declares shape {shape} of {dtype}, {declared:,} bytes"
+        if not dtype.hasobject and declared > held:
+            raise DataFileError(
+                f"{path}: {described}, but the file holds {held:,} bytes of data. It is "
+                "truncated or damaged; write it again."
+            )
+        limit = physical_memory_bytes()
+        if limit is not None and declared > limit // 2:
+            raise DataFileError(
+                f"{path}: {described}, more than half of this machine's memory "
+                f"({limit:,} bytes). Read it in parts."
+            )
+        stream.seek(0)
+        return np.load(stream, allow_pickle=False)
+
+
 def _read_csv(path):
     try:
         return np.loadtxt(path, delimiter=",", ndmin=2)
@@ -145,8 +182,19 @@ def _read_csv(path):
 
 def _read_png(path):
     Image = _import_pil()
-    with Image.open(path) as image:
-        pixels = np.asarray(image.convert("L"), dtype=np.uint8)
+    # An image past Pillow's pixel limit (a few bytes can declare billions of pixels:
+    # a decompression bomb) is refused, not decoded after a warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path) as image:
+                pixels = np.asarray(image.convert("L"), dtype=np.uint8)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise DataFileError(
+                f"{path} declares an image too large to decode safely: {exc}"
+            ) from None
+        except SyntaxError as exc:  # Pillow's error for some malformed PNG chunks
+            raise DataFileError(f"Could not read {path} as png: {exc}") from None
     return pixels.reshape(1, -1), pixels.shape
 
 

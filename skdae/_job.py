@@ -17,6 +17,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from skdae._files import check_output_folder, reporting_write_errors, staged_folder
 from skdae._io import read_array
 from skdae._network import count_parameters
 from skdae._noise_spec import parse_noise_spec
@@ -29,6 +30,17 @@ from skdae.metrics import denoising_report
 MODEL_FILE = "model.skdae"  # the pickle-free format: safe to share
 METRICS_FILE = "metrics.json"
 REPORT_FILE = "report.md"
+FIGURE_FILES = (
+    "loss_curves.png",
+    "reconstructions.png",
+    "corruption_types.png",
+    "latent_space.png",
+)
+# Every file a run may write into its output folder.
+OUTPUT_FILES = (MODEL_FILE, METRICS_FILE, *FIGURE_FILES, REPORT_FILE)
+# Rows a data file needs: the test part (test_size=0.2) then holds at least 2, which
+# the latent-space figure's projection and a test error worth the name need.
+MIN_ROWS = 6
 
 
 def load_job_data(data="mnist", *, data_home=None, test_size=0.2, random_state=0):
@@ -55,8 +67,11 @@ def load_job_data(data="mnist", *, data_home=None, test_size=0.2, random_state=0
     if image_shape is None:
         side = int(round(np.sqrt(X.shape[1])))
         image_shape = (side, side) if side * side == X.shape[1] else None
-    if len(X) < 2:
-        raise DataFileError(f"{data} holds {len(X)} row(s); training needs at least 2.")
+    if len(X) < MIN_ROWS:
+        raise DataFileError(
+            f"{data} holds {len(X)} row(s); training needs at least {MIN_ROWS}, so that the "
+            "test part (a fifth) holds at least 2."
+        )
     X_train, X_test = train_test_split(X, test_size=test_size, random_state=random_state)
     return {
         "X_train": X_train,
@@ -95,9 +110,13 @@ def train_job(
     estimator trains with its own ``corruption``. ``preset`` names the preset the
     estimator came from, for the report. Writes the model (the safe format),
     ``metrics.json``, the figures and ``report.md``, and returns the metrics.
+
+    A folder that cannot be written is refused before the fit. The files are written
+    into a temporary folder inside ``output`` and moved into place at the end, so a
+    run that fails leaves no partial output (and keeps an earlier run's files).
     """
     output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
+    check_output_folder(output, OUTPUT_FILES)
     X_train, X_test = dataset["X_train"], dataset["X_test"]
     if dataset["sample"]:
         log("Full MNIST was not found: training on the bundled sample (see the warning).")
@@ -154,14 +173,15 @@ def train_job(
         )
     metrics["versions"] = _versions()
 
-    dae.save(output / MODEL_FILE)
-    written = [MODEL_FILE, METRICS_FILE]
-    if figures:
-        written += write_figures(dae, dataset, corruption, output, n_images=n_images, log=log)
-    written.append(REPORT_FILE)
-    metrics["files"] = written
-    _write_json(output / METRICS_FILE, metrics)
-    (output / REPORT_FILE).write_text(render_report(metrics, written))
+    with reporting_write_errors(output), staged_folder(output) as staging:
+        dae.save(staging / MODEL_FILE)
+        written = [MODEL_FILE, METRICS_FILE]
+        if figures:
+            written += write_figures(dae, dataset, corruption, staging, n_images=n_images, log=log)
+        written.append(REPORT_FILE)
+        metrics["files"] = written
+        _write_json(staging / METRICS_FILE, metrics)
+        (staging / REPORT_FILE).write_text(render_report(metrics, written))
     test = metrics["test"]
     log(
         f"Test PSNR {test['noisy_psnr']:.2f} dB noisy -> {test['denoised_psnr']:.2f} dB "

@@ -6,6 +6,7 @@ corruption added to the registry is reachable from the command line with no tabl
 """
 
 import inspect
+import math
 
 from skdae._corruption import CORRUPTION_ALIASES, Compose
 from skdae.exceptions import InputError
@@ -27,6 +28,11 @@ _SPEC_CORRUPTIONS = {
     for name, cls in CORRUPTION_ALIASES.items()
     if _strength_parameter(cls) is not None
 }
+
+# The largest strength a specification may set. Fractions stop at 1 by their own checks;
+# a standard deviation beyond this is no noise level for data (the corrupted values
+# would overflow float32 near 3e38) and is refused rather than computed.
+MAX_STRENGTH = 1e6
 
 NOISE_SPEC_HELP = (
     ", ".join(f"{name}:{parameter.upper()}" for name, (_, parameter) in _SPEC_CORRUPTIONS.items())
@@ -50,6 +56,11 @@ def _parse_one(part, clip):
         raise InputError(
             f"Noise {part!r} needs a number after the colon, e.g. {name}:0.3."
         ) from None
+    if not math.isfinite(level) or level > MAX_STRENGTH:
+        raise InputError(
+            f"Noise {part!r}: the number must be finite and at most {MAX_STRENGTH:g}, "
+            f"e.g. {name}:0.3."
+        )
     cls, parameter = _SPEC_CORRUPTIONS[name]
     params = {parameter: level}
     if clip is not None and "clip" in inspect.signature(cls.__init__).parameters:

@@ -33,7 +33,7 @@ from skdae._corruption import (
     SaltAndPepperNoise,
     SwapNoise,
 )
-from skdae._files import atomic_write
+from skdae._files import atomic_write, printable
 from skdae._fitted_state import CORRUPTION, MODULE, OPTIMIZER, REQUIRED
 from skdae._legacy_model_file import is_legacy_model_file, read_legacy_model_file
 from skdae._model_file import _parse_json, check_key, read_model_file, write_model_file
@@ -193,9 +193,9 @@ def _check_header(estimator_class, path, document):
         if saved_class == cls.__name__:
             return cls
     wanted = " or a ".join(cls.__name__ for cls in classes)
+    saved_class = printable(str(saved_class)[:60])  # read from the file: no escapes
     raise ModelFileError(
-        f"{path} holds a {str(saved_class)[:60]}, not a {wanted}; load it with "
-        f"{str(saved_class)[:60]}.load."
+        f"{path} holds a {saved_class}, not a {wanted}; load it with {saved_class}.load."
     )
 
 
@@ -218,8 +218,8 @@ def _estimator_from_params(estimator_class, path, params):
         estimator = estimator_class(**params)
         estimator._validate_params()
         check_counts_are_not_bools(estimator, estimator._count_parameters)
-    except ModelFileError:
-        raise
+    except ModelFileError as exc:  # the corruption's messages say "the model file"
+        raise ModelFileError(f"{path}: {exc}") from None
     except (ValueError, TypeError) as exc:
         raise ModelFileError(f"{path} holds a parameter skdae refuses: {exc}") from None
     return estimator

@@ -2,8 +2,10 @@
 
 Exit codes: 0 success; 1 the work itself failed (e.g. training diverged, or a bug:
 then with its traceback); 2 bad usage or bad input (unknown option, missing or
-corrupt file, data of the wrong width, a parameter out of range: skdae's own
-``SkdaeError`` input errors and scikit-learn's parameter errors); 130 interrupted.
+corrupt file, data of the wrong width, a parameter out of range, an output that is an
+input or cannot be written: skdae's own ``SkdaeError`` errors and scikit-learn's
+parameter errors), said in one line; 130 interrupted. No output replaces an input, and
+every output is written atomically (see :mod:`skdae._files`).
 """
 
 import argparse
@@ -16,15 +18,27 @@ import joblib
 import numpy as np
 
 from skdae._architectures import ARCHITECTURES, AUTOENCODERS
+from skdae._files import (
+    atomic_write,
+    check_output_file,
+    check_output_folder,
+    file_problem,
+    printable,
+    reporting_write_errors,
+)
 from skdae._io import FORMATS, data_format, read_array, write_array
-from skdae._job import evaluate_model, load_job_data, make_job_noise, train_job
+from skdae._job import OUTPUT_FILES, evaluate_model, load_job_data, make_job_noise, train_job
 from skdae._network import ACTIVATIONS
-from skdae._noise_spec import NOISE_SPEC_HELP
+from skdae._noise_spec import NOISE_SPEC_HELP, parse_noise_spec
 from skdae._persistence import load_model as load_model_file
 from skdae._precision import MATMUL_PRECISIONS
 from skdae._schedule import LEARNING_RATE_SETTINGS
 from skdae._validation import InvalidParameterError
 from skdae._version import __version__
+from skdae.datasets._base import get_data_home
+from skdae.datasets._idx_dataset import locate_files
+from skdae.datasets._mnist import MNIST_FOLDER
+from skdae.datasets._sample import sample_path
 from skdae.exceptions import (
     DataFileError,
     DeviceWarning,
@@ -63,10 +77,11 @@ def main(argv=None):
                 warnings.simplefilter("default", category)
             return args.handler(args)
     except DivergenceError as exc:
-        print(f"skdae {args.command}: training failed: {exc}", file=sys.stderr)
+        print(f"skdae {args.command}: training failed: {printable(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except (SkdaeError, InvalidParameterError, FileNotFoundError) as exc:
-        print(f"skdae {args.command}: error: {exc}", file=sys.stderr)
+        # One line, whatever the message quotes from a file (escape sequences included).
+        print(f"skdae {args.command}: error: {printable(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"skdae {args.command}: interrupted", file=sys.stderr)
@@ -293,11 +308,9 @@ def build_estimator(args, training_noise):
 
 
 def _train(args):
-    if Path(args.output).exists() and not Path(args.output).is_dir():
-        raise DataFileError(
-            f"--output {args.output} is a file; skdae train writes a folder of results. "
-            "Name a folder (it is created if missing)."
-        )
+    # Before any work: the noise's spelling, and an output folder that can take the results.
+    parse_noise_spec(args.noise)
+    check_output_folder(args.output, OUTPUT_FILES, _inputs(args))
     log = (lambda *a: None) if args.quiet else print
     dataset = load_job_data(args.data, data_home=args.data_home, random_state=args.seed)
     estimator = build_estimator(args, make_job_noise(args.noise, dataset["X_train"]))
@@ -318,33 +331,46 @@ def _train(args):
 
 def _denoise(args):
     data_format(args.output)  # an unknown output format fails before any work is done
-    if Path(args.output).resolve() == Path(args.input).resolve():
-        raise DataFileError(
-            f"the output {args.output} is the input file; name another file, so that the "
-            "noisy data are kept."
-        )
+    check_output_file(args.output, _inputs(args))
     model = load_model(args.model, trust_pickle=args.trust_pickle)
     X, image_shape, dtype = read_array(args.input)
     X_denoised = _predict(model, X, args.input)
-    write_array(args.output, X_denoised, image_shape=image_shape, dtype=dtype)
+    with reporting_write_errors(args.output):
+        write_array(args.output, X_denoised, image_shape=image_shape, dtype=dtype)
     print(f"Denoised {len(X)} row(s) of {args.input} into {args.output}")
     return EXIT_OK
 
 
 def _evaluate(args):
-    if args.output:  # before any work
-        _check_writable(Path(args.output))
+    parse_noise_spec(args.noise)  # before any work
+    if args.output:
+        check_output_file(args.output, _inputs(args))
     model = load_model(args.model, trust_pickle=args.trust_pickle)
     dataset = load_job_data(args.data, data_home=args.data_home, random_state=args.seed)
     X_test = dataset["X_test"]
-    _check_width(model, X_test, args.data)
+    _check_data(model, X_test, args.data)
     metrics = evaluate_model(model, X_test, args.noise, random_state=args.seed)
     metrics["data"] = {"source": dataset["source"], "n_test": len(X_test)}
     text = json.dumps(metrics, indent=2)
     print(text)
     if args.output:
-        Path(args.output).write_text(text + "\n")
+        with reporting_write_errors(args.output), atomic_write(args.output) as stream:
+            stream.write((text + "\n").encode())
     return EXIT_OK
+
+
+def _inputs(args):
+    """(what, path) for every file the command reads: no output may replace one."""
+    inputs = [("model file", args.model)] if hasattr(args, "model") else []
+    if hasattr(args, "input"):
+        inputs.append(("input file", args.input))
+    if getattr(args, "data", None) == "mnist":
+        folder = get_data_home(args.data_home) / MNIST_FOLDER
+        inputs += [("MNIST file", path) for path in locate_files(folder).values()]
+        inputs.append(("bundled MNIST sample", str(sample_path())))
+    elif hasattr(args, "data"):
+        inputs.append(("data file", args.data))
+    return inputs
 
 
 def _summary(args):
@@ -359,8 +385,11 @@ def load_model(path, *, trust_pickle=False):
     ``trust_pickle`` (the ``--trust-pickle`` flag), never silently.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"model file {path} does not exist; train one with 'skdae train'.")
+    problem = file_problem(path)
+    if problem == "does not exist":
+        raise ModelFileError(f"model file {path} does not exist; train one with 'skdae train'.")
+    if problem:
+        raise ModelFileError(f"model file {path} {problem}.")
     if path.suffix not in (".joblib", ".pkl", ".pickle"):
         return load_model_file(AUTOENCODERS, path)
     if not trust_pickle:
@@ -382,32 +411,30 @@ def load_model(path, *, trust_pickle=False):
     return model
 
 
-def _check_writable(path):
-    if path.is_dir():
-        raise DataFileError(f"cannot write {path}: it is a folder. Name a file in it.")
-    if not path.parent.is_dir():
-        raise DataFileError(
-            f"cannot write {path}: the folder {path.parent} does not exist; create it first."
-        )
-
-
-def _check_width(model, X, source):
+def _check_data(model, X, source):
+    """Refuse data the model cannot take: the same rule for denoise and evaluate."""
     if X.shape[1] != model.n_features_in_:
         raise DataFileError(
             f"the model expects {model.n_features_in_} features per sample but {source} has "
             f"{X.shape[1]}; use a model trained on data of this size."
         )
+    high = float(np.max(X)) if X.size else 0.0
+    if model.loss_ == "bce" and high > 1.0:  # the model's outputs lie in [0, 1]
+        if Path(source).suffix.lower() == ".csv":  # read as written, never scaled
+            hint = (
+                "A .csv is read as written: divide its values by 255 (or save the images "
+                "as an integer .npy, which skdae scales)."
+            )
+        else:
+            hint = "Save 8-bit images as integers (skdae scales them) or divide by 255."
+        raise DataFileError(
+            f"{source} holds values up to {high:.4g}, but the model was trained on data in "
+            f"[0, 1] (images / 255). {hint}"
+        )
 
 
 def _predict(model, X, source):
-    _check_width(model, X, source)
-    high = float(np.max(X)) if X.size else 0.0
-    if model.loss_ == "bce" and high > 1.0:  # the model's outputs lie in [0, 1]
-        raise DataFileError(
-            f"{source} holds values up to {high:.4g}, but the model was trained on data in "
-            "[0, 1] (images / 255). Save 8-bit images as integers (skdae scales them) or "
-            "divide by 255."
-        )
+    _check_data(model, X, source)
     try:
         return model.predict(X)
     except ValueError as exc:  # scikit-learn's checks of X: NaN, infinity, ...

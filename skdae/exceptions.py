@@ -14,7 +14,9 @@ bad content, ``OSError`` for failed I/O). The tree, in one place::
     │   │                                  a data file cannot be read or written as data
     │   ├── IDXFormatError(DataFileError)  a file is not well-formed IDX
     │   └── ChecksumError(DataFileError)   a file's MD5 is not the expected one
-    └── DownloadError(SkdaeError, OSError) no mirror delivered a data file
+    ├── DownloadError(SkdaeError, OSError) no mirror delivered a data file
+    └── WriteError(SkdaeError, OSError)    an output cannot be written (no permission,
+                                           read-only, disk full)
 
     DeviceWarning(UserWarning)             a requested device is not available; CPU used
     OvercompleteWarning(UserWarning)       latent_dim >= n_features (legal, often unintended)
@@ -48,6 +50,7 @@ __all__ = [
     "PrecisionWarning",
     "SampleDataWarning",
     "SkdaeError",
+    "WriteError",
 ]
 
 
@@ -105,6 +108,16 @@ class DownloadError(SkdaeError, OSError):
 
     The message lists each URL tried with its error and says where to put the
     file by hand. Subclasses :class:`OSError`, like the network errors it wraps.
+    """
+
+
+class WriteError(SkdaeError, OSError):
+    """An output file or folder cannot be written; the message names it and says why.
+
+    Raised by the command line for an output folder it cannot create or write in (no
+    permission, a read-only file system, a file where a folder is needed) and for a
+    write that fails half way (a full disk). Whatever was there before is kept.
+    Subclasses :class:`OSError`, like the errors it wraps.
     """
 
 

@@ -478,3 +478,271 @@ def test_options_of_the_other_architecture_exit_2(tmp_path, capsys, extra, messa
     args = ["train", "--data-home", str(tmp_path / "empty"), "--output", str(tmp_path / "o")]
     assert main([*args, "--epochs", "1", "--quiet", "--no-figures", *extra]) == 2
     assert message in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- no output replaces an input
+
+
+def _files_under(folder):
+    """Every file under ``folder`` (through links) and its bytes: what the user has."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _spell(victim, spelling, link):
+    """A path that names the file ``victim``: as given, relative (with a detour), or a
+    symbolic or hard link at ``link``. The current folder is victim's grandparent."""
+    import os
+
+    if spelling == "same":
+        return str(victim)
+    if spelling == "relative":
+        return os.path.join("sub", "..", os.path.relpath(victim))
+    if spelling == "symlink":
+        link.symlink_to(victim)
+    else:
+        os.link(victim, link)
+    return str(link)
+
+
+@pytest.mark.parametrize("spelling", ["same", "relative", "symlink", "hard link"])
+@pytest.mark.parametrize(
+    "command, victim",
+    [
+        ("evaluate", "model"),
+        ("evaluate", "data"),
+        ("evaluate", "mnist"),
+        ("denoise", "model"),
+        ("denoise", "input"),
+        ("train", "data"),
+    ],
+)
+def test_no_command_writes_over_one_of_its_inputs(
+    trained, tmp_path, monkeypatch, capsys, command, victim, spelling
+):
+    """`evaluate --output MODEL` once replaced the model with the metrics (exit 0)."""
+    import shutil
+
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    (root / "home" / "mnist").mkdir(parents=True)
+    (root / "o").mkdir()
+    monkeypatch.chdir(root)
+    # The model is named .npy so that denoise's check of the output's format lets an
+    # output spelled like it through to the check that it is no input.
+    model = root / "model.npy"
+    shutil.copy(trained / "model.skdae", model)
+    data = root / ("o/latent_space.png" if command == "train" else "data.npy")
+    if command == "train":
+        PIL.fromarray(np.zeros((28, 28), np.uint8)).save(data)
+    else:
+        np.save(data, np.random.RandomState(0).rand(10, 784))
+    mnist = root / "home" / "mnist" / "t10k-images-idx3-ubyte"
+    for name in ("train-images", "train-labels", "t10k-images", "t10k-labels"):
+        kind = "idx3" if "images" in name else "idx1"
+        (root / "home" / "mnist" / f"{name}-{kind}-ubyte").write_bytes(b"\0\0\x08\x01" + bytes(4))
+    target = {"model": model, "data": data, "input": data, "mnist": mnist}[victim]
+    before = _files_under(root)
+    if command == "train":
+        if spelling in ("symlink", "hard link"):
+            data = root / "data.npy"
+            np.save(data, np.zeros((10, 4)))
+            before = _files_under(root)
+            _spell(data, spelling, root / "o" / "metrics.json")
+            output = "o"
+        else:
+            output = "o" if spelling == "same" else "sub/../o"
+        argv = ["train", "--data", str(data), "-o", output, "--quiet"]
+    else:
+        out = _spell(target, spelling, root / "link.npy")
+        if command == "evaluate":
+            data_args = ["--data-home", "home"] if victim == "mnist" else ["--data", str(data)]
+            argv = ["evaluate", str(model), *data_args, "--output", out]
+        else:
+            argv = ["denoise", str(model), str(data), out]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "it is the" in err and "Name another output" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    after = _files_under(root)
+    assert {name: after[name] for name in before} == before  # every input intact
+    assert set(after) - set(before) <= {"link.npy", "o/metrics.json"}  # the links only
+
+
+# ------------------------------------------------------- user errors: one line, exit 2
+
+
+def _bad_files(root):
+    """Files a user may pass by mistake, each wrong in one way."""
+    import os
+    import struct
+    import zlib
+
+    rng = np.random.RandomState(0)
+    np.save(root / "data.npy", rng.rand(20, 784))
+    np.save(root / "pixels.npy", rng.rand(20, 784) * 255)  # 8-bit values, as floats
+    np.savetxt(root / "pixels.csv", rng.randint(0, 256, (2, 784)), delimiter=",", fmt="%d")
+    np.save(root / "three.npy", rng.rand(3, 16))
+    np.save(root / "five.npy", rng.rand(5, 16))
+    (root / "wide.npy").write_bytes(b"a file, not a folder")
+    (root / "folder.npy").mkdir()
+    os.mkfifo(root / "fifo.npy")
+    # Headers that declare hundreds of GB, in files of a few bytes.
+    with open(root / "huge.npy", "wb") as stream:
+        header = {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**5)}
+        np.lib.format.write_array_header_1_0(stream, header)
+        stream.write(bytes(64))
+    (root / "huge-idx3-ubyte").write_bytes(
+        b"\0\0\x08\x03" + struct.pack(">3I", 10**6, 10**3, 10**3)
+    )
+
+    def chunk(kind, data):
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    for name, side in (("bomb.png", 100_000), ("bomb-warning.png", 10_000)):
+        header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+        (root / name).write_bytes(
+            b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(bytes(1000)))
+            + chunk(b"IEND", b"")
+        )
+    # Text from a file that would drive the terminal if printed raw.
+    (root / "escape.csv").write_bytes(b"1,2\n\x1b[2J\x1b]0;title\x07,3\n")
+
+
+USER_ERRORS = {
+    # An output that cannot be written: under a file, or where nothing can be created.
+    "train into a folder under a file": (["train", "-o", "wide.npy/o"], "wide.npy is a file"),
+    "train into /proc": (["train", "-o", "/proc/skdae-o"], "creating a file in /proc failed"),
+    "evaluate into /proc": (
+        ["evaluate", "{model}", "--data", "data.npy", "-o", "/proc/m.json"],
+        "cannot write /proc/m.json",
+    ),
+    "denoise into /proc": (["denoise", "{model}", "data.npy", "/proc/o.npy"], "/proc failed"),
+    "denoise under a file": (
+        ["denoise", "{model}", "data.npy", "wide.npy/o.npy"],
+        "wide.npy is a file, not a folder",
+    ),
+    # Headers that declare more than the file holds: refused before allocating.
+    "npy header of 800 GB": (["denoise", "{model}", "huge.npy", "o.npy"], "800,000,000,000 bytes"),
+    "npy header, evaluate": (["evaluate", "{model}", "--data", "huge.npy"], "truncated"),
+    "npy header, train": (["train", "--data", "huge.npy"], "header declares shape"),
+    "IDX header of 1 TB": (["denoise", "{model}", "huge-idx3-ubyte", "o.npy"], "header declares"),
+    "PNG bomb": (["denoise", "{model}", "bomb.png", "o.npy"], "too large to decode safely"),
+    "PNG bomb, warning size": (["denoise", "{model}", "bomb-warning.png", "o.npy"], "too large"),
+    # Noise levels that are no numbers, or overflow float32.
+    "noise 1e308, evaluate": (
+        ["evaluate", "{model}", "--data", "data.npy", "--noise", "gaussian:1e308"],
+        "must be finite and at most 1e+06",
+    ),
+    "noise 1e308, train": (["train", "--data", "data.npy", "--noise", "gaussian:1e308"], "1e+06"),
+    "noise inf": (["train", "--data", "data.npy", "--noise", "masking:inf"], "must be finite"),
+    "noise nan": (["train", "--data", "data.npy", "--noise", "gaussian:nan"], "must be finite"),
+    # Too few rows for what train does (the figures once failed after the model was written).
+    "train on 3 rows": (["train", "--data", "three.npy"], "needs at least 6"),
+    "train on 5 rows": (["train", "--data", "five.npy"], "needs at least 6"),
+    # What a path is, when it is no file.
+    "folder as input": (["denoise", "{model}", "folder.npy", "o.npy"], "is a folder, not a file"),
+    "FIFO as input": (["denoise", "{model}", "fifo.npy", "o.npy"], "is a FIFO (named pipe)"),
+    "folder as data": (["train", "--data", "folder.npy"], "is a folder, not a file"),
+    "folder as model": (["summary", "folder.npy"], "model file folder.npy is a folder"),
+    "FIFO as model": (["denoise", "fifo.npy", "data.npy", "o.npy"], "fifo.npy is a FIFO"),
+    # The same data, refused alike by denoise and evaluate.
+    "0..255 floats, denoise": (["denoise", "{model}", "pixels.npy", "o.npy"], "divide by 255"),
+    "0..255 floats, evaluate": (["evaluate", "{model}", "--data", "pixels.npy"], "divide by 255"),
+    "0..255 integers in a CSV": (
+        ["denoise", "{model}", "pixels.csv", "o.npy"],
+        "A .csv is read as written: divide its values by 255",
+    ),
+    # Text from a file, and file names, are printed escaped.
+    "escapes in a CSV": (
+        ["denoise", "{model}", "escape.csv", "o.npy"],
+        r"'\x1b[2J\x1b]0;title\x07'",
+    ),
+    "escapes in a name": (["denoise", "{model}", "\x1b[31mred.npy", "o.npy"], r"\x1b[31mred.npy"),
+}
+
+
+@pytest.mark.parametrize("case", list(USER_ERRORS))
+def test_every_user_error_is_one_line_and_exit_2(trained, tmp_path, monkeypatch, capsys, case):
+    """Each of these once ended in exit 1 with a traceback, or exit 0 with a wrong result."""
+    args, message = USER_ERRORS[case]
+    _bad_files(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    before = _files_under(tmp_path)
+    argv = [a.format(model=trained / "model.skdae") for a in args]
+    if argv[0] == "train":
+        argv += ["--epochs", "1", "--hidden", "8", "--latent-dim", "2", "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.startswith(f"skdae {argv[0]}: error: ") and err.count("\n") == 1
+    assert "Traceback" not in err and "\x1b" not in err and "\x07" not in err
+    assert _files_under(tmp_path) == before  # nothing written, nothing lost
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "denoise"])
+def test_a_full_disk_is_one_line_and_keeps_what_was_there(
+    trained, tmp_path, monkeypatch, capsys, command
+):
+    """A disk that fills up during the writing (found only after all the work)."""
+    import errno
+    import os
+
+    np.save(tmp_path / "data.npy", np.random.RandomState(0).rand(20, 784))
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "metrics.json").write_text("an earlier run's")
+    (tmp_path / "old.npy").write_bytes(b"an earlier result")
+    (tmp_path / "old.json").write_text("an earlier result")
+    before = _files_under(tmp_path)
+    model, data = str(trained / "model.skdae"), str(tmp_path / "data.npy")
+    argv = {
+        "train": ["train", "--data", data, "-o", str(tmp_path / "old"), *TINY, "--no-figures"],
+        "evaluate": ["evaluate", model, "--data", data, "-o", str(tmp_path / "old.json")],
+        "denoise": ["denoise", model, data, str(tmp_path / "old.npy")],
+    }[command]
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"skdae {command}: error: could not write ")
+    assert err.endswith("No space left on device.\n")
+    assert _files_under(tmp_path) == before  # the earlier results, and no half file
+    assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(
+        ["data.npy", "old", "metrics.json", "old.npy", "old.json"]
+    )
+
+
+def test_a_failed_train_leaves_no_output_folder(tmp_path, monkeypatch, capsys):
+    """The figures failed after the model was written: a partial folder was left."""
+    import skdae._job
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the figures")
+
+    np.save(tmp_path / "data.npy", np.random.RandomState(0).rand(20, 16))
+    monkeypatch.setattr(skdae._job, "write_figures", broken)
+    argv = ["train", "--data", str(tmp_path / "data.npy"), "-o", str(tmp_path / "a" / "b")]
+    with pytest.raises(RuntimeError, match="a bug in the figures"):  # a bug: its traceback
+        main([*argv, *TINY])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.npy"]
+
+
+def test_user_errors_reach_the_terminal_as_one_line(trained, tmp_path):
+    """The installed command, end to end: exit 2 and one line, the model intact."""
+    model = tmp_path / "model.skdae"
+    model.write_bytes((trained / "model.skdae").read_bytes())
+    before = model.read_bytes()
+    result = subprocess.run(
+        [sys.executable, "-m", "skdae", "evaluate", str(model), "--output", str(model)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "it is the model file" in result.stderr
+    assert model.read_bytes() == before

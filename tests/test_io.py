@@ -95,3 +95,75 @@ def test_a_compressed_file_is_read_within_the_memory_its_data_need(tmp_path):
     )
     needed_mb = 20_000 * 784 * (1 + 4) / 2**20  # uint8 in, float32 out: 75 MB
     assert int(result.stdout) < 1.2 * needed_mb, result.stdout
+
+
+@pytest.mark.parametrize(
+    "shape, match",
+    [
+        ((10**6, 10**5), "declares shape \\(1000000, 100000\\) of float64, 800,000,000,000"),
+        ((10, 1000), "truncated or damaged"),
+    ],
+)
+def test_an_npy_header_that_declares_more_than_the_file_holds_is_refused(tmp_path, shape, match):
+    """A 100-byte file whose header declares 800 GB once failed allocating them."""
+    with open(tmp_path / "x.npy", "wb") as stream:
+        header = {"descr": "<f8", "fortran_order": False, "shape": shape}
+        np.lib.format.write_array_header_1_0(stream, header)
+        stream.write(bytes(64))
+    with pytest.raises(DataFileError, match=match):
+        read_array(tmp_path / "x.npy")
+
+
+def test_an_npy_file_beyond_memory_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    import skdae._io
+
+    np.save(tmp_path / "x.npy", np.zeros((4, 1000)))
+    monkeypatch.setattr(skdae._io, "physical_memory_bytes", lambda: 10_000)
+    with pytest.raises(DataFileError, match="more than half of this machine's memory"):
+        read_array(tmp_path / "x.npy")
+
+
+@pytest.mark.parametrize("version", [(1, 0), (2, 0), (3, 0)])
+def test_every_npy_version_is_read(tmp_path, version):
+    X = np.random.RandomState(0).rand(3, 4)
+    with open(tmp_path / "x.npy", "wb") as stream:
+        np.lib.format.write_array(stream, np.asfortranarray(X), version=version)
+    np.testing.assert_array_equal(read_array(tmp_path / "x.npy").X, X)
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda p: p.mkdir(), "is a folder, not a file"),
+        (lambda p: __import__("os").mkfifo(p), "is a FIFO \\(named pipe\\), not a file"),
+        (lambda p: p.symlink_to(p.parent / "gone.npy"), "symbolic link to a file that does not"),
+    ],
+)
+def test_an_input_that_is_no_file_says_what_it_is(tmp_path, make, match):
+    """A folder or a FIFO was reported as missing; reading a FIFO would block."""
+    make(tmp_path / "x.npy")
+    with pytest.raises(DataFileError, match=match):
+        read_array(tmp_path / "x.npy")
+
+
+@pytest.mark.parametrize("side", [10_000, 100_000])  # past Pillow's warning, past its error
+def test_a_png_decompression_bomb_is_refused(tmp_path, side):
+    import struct
+    import zlib
+
+    pytest.importorskip("PIL")
+
+    def chunk(kind, data):
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    (tmp_path / "bomb.png").write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(bytes(100)))
+        + chunk(b"IEND", b"")
+    )
+    with pytest.raises(DataFileError, match=f"bomb.png declares an image too large.*{side**2}"):
+        read_array(tmp_path / "bomb.png")

@@ -35,6 +35,32 @@ def test_a_single_row_is_refused(tmp_path):
         load_job_data(str(tmp_path / "one.npy"))
 
 
+@pytest.mark.parametrize("n_rows", [3, 5])
+def test_too_few_rows_for_a_test_part_of_two_are_refused_up_front(tmp_path, n_rows):
+    """3 or 5 rows left one test row: the latent figure failed after the model was written."""
+    np.save(tmp_path / "few.npy", np.zeros((n_rows, 4)))
+    with pytest.raises(DataFileError, match=f"holds {n_rows} row.*at least 6"):
+        load_job_data(str(tmp_path / "few.npy"))
+
+
+def test_a_run_that_fails_writing_keeps_the_earlier_run(dataset, tmp_path, monkeypatch):
+    """Files are written into a temporary folder and moved into place at the end."""
+    import skdae._job
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "metrics.json").write_text("the earlier run's")
+
+    def broken(metrics, files):
+        raise RuntimeError("the report failed")
+
+    monkeypatch.setattr(skdae._job, "render_report", broken)
+    estimator = DenoisingAutoencoder(latent_dim=2, hidden_layer_sizes=(4,), max_iter=1)
+    with pytest.raises(RuntimeError, match="the report failed"):
+        train_job(estimator, dataset, output=tmp_path / "out", figures=False, log=lambda m: None)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["metrics.json"]
+    assert (tmp_path / "out" / "metrics.json").read_text() == "the earlier run's"
+
+
 def test_job_noise_is_clipped_for_unit_range_data_only():
     assert make_job_noise("gaussian:0.3", np.array([[0.0, 1.0]])).clip == (0.0, 1.0)
     assert make_job_noise("gaussian:0.3", np.array([[0.0, 3.0]])).clip is None

@@ -40,6 +40,11 @@ def test_the_names_are_the_registry_shortcuts():
         ("gaussian", InputError, "needs a number after the colon"),
         ("gaussian:x", InputError, "needs a number after the colon"),
         ("masking:2", InvalidParameterError, "'fraction' parameter"),
+        # Numbers that are none, or that overflow the data (a traceback once).
+        ("gaussian:1e308", InputError, "must be finite and at most 1e\\+06"),
+        ("gaussian:inf", InputError, "must be finite"),
+        ("gaussian:nan", InputError, "must be finite"),
+        ("gaussian:0.1+masking:nan", InputError, "'masking:nan'"),
     ],
 )
 def test_bad_specifications_say_what_to_write(spec, error, match):

@@ -67,6 +67,7 @@ SUBMODULES = {
         "PrecisionWarning",
         "SampleDataWarning",
         "SkdaeError",
+        "WriteError",
     ],
     "skdae.chunks": ["iter_chunks"],
     "skdae.metrics": ["data_range_of", "denoising_report", "peak_signal_noise_ratio"],

@@ -10,7 +10,8 @@ from skdae.plotting._base import import_pyplot
 class LatentSpaceDisplay:
     """A 2-D scatter of latent codes, coloured by label.
 
-    Codes wider than 2 are projected on their first two principal components.
+    Codes wider than 2 are projected on their first two principal components; codes
+    of width 1 are drawn on a line (the second coordinate is 0).
 
     Parameters
     ----------
@@ -84,6 +85,9 @@ class LatentSpaceDisplay:
         if codes.shape[1] > 2:
             codes = PCA(n_components=2, random_state=0).fit_transform(codes)
             title = f"Latent codes ({estimator.latent_dim}-d, first 2 principal components)"
+        elif codes.shape[1] == 1:
+            codes = np.column_stack([codes[:, 0], np.zeros(len(codes))])
+            title = "Latent codes (1-d)"
         return cls(codes, y, title=title).plot(ax=ax)
 
     def plot(self, *, ax=None):

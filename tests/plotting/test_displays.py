@@ -92,6 +92,16 @@ def test_latent_space_projects_wide_codes_to_2d(fitted, digits):
     assert "first 2 principal components" in display.ax_.get_title()
 
 
+def test_latent_space_draws_1d_codes_on_a_line(digits):
+    """Codes of width 1 once failed with an IndexError (and so did ``skdae train
+    --latent-dim 1``, after the model was written)."""
+    X = digits[0][:40]
+    dae = DenoisingAutoencoder(latent_dim=1, hidden_layer_sizes=(4,), max_iter=1, random_state=0)
+    display = LatentSpaceDisplay.from_estimator(dae.fit(X), X)
+    assert display.embedding.shape == (40, 2) and not display.embedding[:, 1].any()
+    assert display.ax_.get_title() == "Latent codes (1-d)"
+
+
 def test_importing_plotting_does_not_import_matplotlib():
     code = "import sys, skdae.plotting; assert 'matplotlib' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
