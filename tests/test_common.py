@@ -48,7 +48,7 @@ def _expected_failed_checks(estimator):
             # Training is mini-batch stochastic: a weight of 2 and a repeated row are the
             # same objective in expectation, not the same batches (so not the same
             # weights to 1e-7). scikit-learn's MLP expects this failure for the same
-            # reason; tests/test_sample_weight.py holds them to a stated tolerance.
+            # reason; tests/test_tabular.py holds them to a stated tolerance.
             "check_sample_weight_equivalence_on_dense_data": (
                 "mini-batch training: weights equal repeated rows in expectation only"
             ),

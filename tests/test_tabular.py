@@ -273,22 +273,100 @@ def test_weights_make_the_model_fit_the_heavy_rows_better(digits):
     assert favours_high.score(X[~low]) > favours_low.score(X[~low])
 
 
+# Weights are a weighted mean: their scale means nothing, from 1e-300 to 1e300.
+SCALES = [1e-300, 1e-200, 1e-100, 1e-50, 1e-20, 1e-5, 1e5, 1e20, 1e50, 1e100, 1e200, 1e300]
+
+
+def _weights(n):
+    return np.random.RandomState(1).uniform(0.1, 10.0, n)
+
+
+def _weighted_fit(method, X, weights):
+    if method == "fit":  # early stopping: the held-out loss is weighted too
+        return DenoisingAutoencoder(**FAST, early_stopping=True).fit(X, sample_weight=weights)
+    if method == "partial_fit":
+        dae = DenoisingAutoencoder(**FAST)
+        for _ in range(3):
+            dae.partial_fit(X, sample_weight=weights)
+        return dae
+    X_missing = X.copy()
+    X_missing[np.random.RandomState(2).rand(*X.shape) < 0.2] = np.nan
+    return DenoisingAutoencoderImputer(DenoisingAutoencoder(**FAST)).fit(
+        X_missing, sample_weight=weights
+    )
+
+
+@pytest.fixture(scope="module")
+def unscaled_fits():
+    X = np.random.RandomState(0).rand(60, 10)  # small_X's data
+    return {m: _weighted_fit(m, X, _weights(60)) for m in ("fit", "partial_fit", "imputer")}
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit", "imputer"])
+@pytest.mark.parametrize("scale", SCALES)
+def test_scaling_every_weight_changes_nothing(small_X, unscaled_fits, method, scale):
+    """Tiny weights used to become 0 in float32, silently stopping training."""
+    reference = unscaled_fits[method]
+    scaled = _weighted_fit(method, small_X, _weights(60) * scale)
+    dae = getattr(scaled, "autoencoder_", scaled)
+    ref = getattr(reference, "autoencoder_", reference)
+    assert all(loss > 0 for loss in dae.loss_curve_)
+    np.testing.assert_allclose(dae.loss_curve_, ref.loss_curve_, rtol=1e-6)
+    if ref.validation_scores_ is not None:
+        np.testing.assert_allclose(dae.validation_scores_, ref.validation_scores_, rtol=1e-6)
+    X_missing = small_X.copy()
+    X_missing[:, 3] = np.nan
+    transform = "transform" if method == "imputer" else "predict"
+    np.testing.assert_allclose(
+        getattr(scaled, transform)(X_missing),
+        getattr(reference, transform)(X_missing),
+        rtol=1e-6,
+        atol=1e-7,
+    )
+
+
+def test_tiny_weights_train_the_model(small_X):
+    initial = DenoisingAutoencoder(**{**FAST, "max_iter": 1}).partial_fit(small_X)
+    tiny = DenoisingAutoencoder(**FAST).fit(small_X, sample_weight=np.full(60, 1e-50))
+    plain = DenoisingAutoencoder(**FAST).fit(small_X)
+    assert tiny.loss_curve_[-1] > 0
+    assert not np.allclose(tiny.predict(small_X), initial.predict(small_X))
+    np.testing.assert_allclose(tiny.predict(small_X), plain.predict(small_X), atol=1e-5)
+
+
 @pytest.mark.parametrize(
     "weights, match",
     [
-        (np.zeros(60), "non-zero|only zeros"),
-        (-np.ones(60), "Negative values"),
+        (np.zeros(60), "only zeros|non-zero"),
+        (0.0, "only zeros|non-zero"),
+        (-np.ones(60), "negative"),
+        (np.r_[-1e-300, np.ones(59)], "negative"),
         (np.ones(59), "sample_weight.shape"),
+        (np.ones((60, 1)), "1D array"),
         (np.full(60, np.nan), "NaN"),
+        (np.r_[np.inf, np.ones(59)], "infinity"),
+        (np.nan, "NaN"),
+        (np.inf, "infinity"),
+        (["a"] * 60, "string"),
+        # the positive weights must fit in float32 together
+        (np.r_[1e-31, np.ones(59)], "ratio beyond 1e30"),
+        (np.r_[1.0, 1e300, np.ones(58)], "ratio beyond 1e30"),
     ],
 )
 def test_bad_weights_are_refused_before_training(small_X, weights, match):
     dae = DenoisingAutoencoder(**FAST)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InputError, match=match):
         dae.fit(small_X, sample_weight=weights)
     assert not hasattr(dae, "module_")
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InputError, match=match):
         dae.partial_fit(small_X, sample_weight=weights)
+    assert not hasattr(dae, "module_")
+
+
+def test_weights_as_far_apart_as_float32_allows_are_kept(small_X):
+    weights = np.r_[1e-30, 1e-10, np.ones(58)] * 1e-200
+    dae = DenoisingAutoencoder(**FAST).fit(small_X, sample_weight=weights)
+    assert np.all(np.isfinite(dae.loss_curve_)) and dae.loss_curve_[-1] > 0
 
 
 def test_weights_reach_the_autoencoder_through_a_pipeline(small_X):
