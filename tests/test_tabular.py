@@ -6,12 +6,15 @@ import pytest
 import sklearn
 import torch
 from fast_settings import FAST
+from sklearn.exceptions import NotFittedError
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, make_scorer
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
+import skdae._base
+import skdae._imputer
 from skdae import (
     DenoisingAutoencoder,
     DenoisingAutoencoderImputer,
@@ -19,7 +22,7 @@ from skdae import (
     MaskingNoise,
     SwapNoise,
 )
-from skdae.exceptions import EmptyFeatureWarning, InputError
+from skdae.exceptions import DivergenceError, EmptyFeatureWarning, FitInterrupted, InputError
 
 # ------------------------------------------------------------------------ swap noise
 
@@ -218,6 +221,118 @@ def test_the_imputer_is_reproducible(small_X):
     a = DenoisingAutoencoderImputer(DenoisingAutoencoder(**FAST), random_state=1).fit(X)
     b = DenoisingAutoencoderImputer(DenoisingAutoencoder(**FAST), random_state=1).fit(X)
     np.testing.assert_array_equal(a.transform(X), b.transform(X))
+
+
+# A second fit that fails in each way a fit can: each returns the X to fit (7 columns,
+# no names, so a half-updated imputer would show it) and makes that fit fail.
+def _diverges(imputer, monkeypatch):
+    X = np.random.RandomState(3).rand(40, 7) * 1e30  # within float32; its squares are not
+    X[0, 0] = np.nan
+    return X, DivergenceError
+
+
+def _nothing_observed(imputer, monkeypatch):  # refused inside the autoencoder's fit
+    return np.full((40, 7), np.nan), InputError
+
+
+def _bce_target_beyond_one(imputer, monkeypatch):  # refused after the network is built
+    imputer.set_params(autoencoder__loss="bce")
+    return np.random.RandomState(3).rand(40, 7) * 3, InputError
+
+
+def _training_raises(imputer, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(skdae._base, "fit_loop", broken)
+    return np.random.RandomState(3).rand(40, 7), RuntimeError
+
+
+def _indicator_raises(imputer, monkeypatch):  # after the autoencoder trained
+    def broken(*args, **kwargs):
+        raise MemoryError("injected")
+
+    imputer.set_params(add_indicator=True)
+    monkeypatch.setattr(skdae._imputer.MissingIndicator, "fit", broken)
+    return np.random.RandomState(3).rand(40, 7), MemoryError
+
+
+def _ctrl_c_after_an_epoch(imputer, monkeypatch):  # the autoencoder would keep the epoch
+    def interrupted(*args, **kwargs):
+        raise FitInterrupted("stopped after epoch 1", model_kept=True)
+
+    monkeypatch.setattr(skdae._base, "fit_loop", interrupted)
+    return np.random.RandomState(3).rand(40, 7), FitInterrupted
+
+
+def _ctrl_c_outside_training(imputer, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(skdae._imputer.MissingIndicator, "fit", interrupted)
+    imputer.set_params(add_indicator=True)
+    return np.random.RandomState(3).rand(40, 7), FitInterrupted
+
+
+FAILED_REFITS = [
+    _diverges,
+    _nothing_observed,
+    _bce_target_beyond_one,
+    _training_raises,
+    _indicator_raises,
+    _ctrl_c_after_an_epoch,
+    _ctrl_c_outside_training,
+]
+
+
+@pytest.mark.parametrize("fitted", [True, False], ids=["fitted", "unfitted"])
+@pytest.mark.parametrize("make_fail", FAILED_REFITS, ids=lambda f: f.__name__.strip("_"))
+def test_a_failed_fit_leaves_the_imputer_as_it_was(small_X, monkeypatch, fitted, make_fail):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(_with_missing(small_X, 0.2), columns=[f"c{i}" for i in range(10)])
+    imputer = DenoisingAutoencoderImputer(
+        DenoisingAutoencoder(**FAST), add_indicator=fitted, random_state=0
+    )
+    if fitted:
+        imputer.fit(frame)
+        filled = imputer.transform(frame)
+        inner = imputer.autoencoder_
+        weights = {k: v.clone() for k, v in inner.module_.state_dict().items()}
+        curve = list(inner.loss_curve_)
+    before = dict(vars(imputer))
+    X_bad, error = make_fail(imputer, monkeypatch)
+    params = imputer.get_params(deep=False)
+    with pytest.raises(error) as raised:
+        imputer.fit(X_bad)
+    if error is FitInterrupted:
+        assert not raised.value.model_kept and "left as it was" in str(raised.value)
+    monkeypatch.undo()
+    # Every attribute as it was, the same objects: only the parameters set above differ.
+    after = dict(vars(imputer))
+    assert {k: after[k] for k in after if k not in params} == {
+        k: before[k] for k in before if k not in params
+    }
+    assert not hasattr(imputer.autoencoder, "module_")  # the parameter is never fitted
+    if not fitted:
+        with pytest.raises(NotFittedError):
+            imputer.transform(frame)
+        return
+    assert imputer.autoencoder_ is inner
+    assert inner.loss_curve_ == curve
+    for name, value in inner.module_.state_dict().items():
+        torch.testing.assert_close(value, weights[name], rtol=0, atol=0)
+    assert imputer.n_features_in_ == 10
+    assert list(imputer.feature_names_in_) == list(frame.columns)
+    imputer.set_params(add_indicator=True)
+    np.testing.assert_array_equal(imputer.transform(frame), filled)
+
+
+def test_a_refit_without_the_indicator_drops_it(small_X):
+    X = _with_missing(small_X, 0.2)
+    imputer = DenoisingAutoencoderImputer(DenoisingAutoencoder(**FAST), add_indicator=True)
+    imputer.fit(X).set_params(add_indicator=False).fit(X)
+    assert not hasattr(imputer, "indicator_")
+    assert imputer.transform(X).shape == X.shape
 
 
 # ---------------------------------------------------------------------- anomaly scores
