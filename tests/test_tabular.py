@@ -16,10 +16,13 @@ from sklearn.pipeline import Pipeline
 import skdae._base
 import skdae._imputer
 from skdae import (
+    Compose,
     DenoisingAutoencoder,
     DenoisingAutoencoderImputer,
     GaussianNoise,
+    IdentityCorruption,
     MaskingNoise,
+    SaltAndPepperNoise,
     SwapNoise,
 )
 from skdae.exceptions import DivergenceError, EmptyFeatureWarning, FitInterrupted, InputError
@@ -127,6 +130,49 @@ def test_a_feature_missing_everywhere_gets_a_warning(small_X):
     X[:, 3] = np.nan
     with pytest.warns(EmptyFeatureWarning, match=r"1 feature\(s\) of X are missing in every"):
         DenoisingAutoencoder(**FAST).fit(X)
+
+
+CORRUPTIONS = [
+    IdentityCorruption(),
+    GaussianNoise(0.3),
+    GaussianNoise(0.3, clip=(0, 1)),
+    GaussianNoise(0.3, relative=True),
+    SaltAndPepperNoise(0.2),
+    MaskingNoise(0.3),
+    SwapNoise(0.3),
+    Compose([SwapNoise(0.2), GaussianNoise(0.1)]),
+]
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+@pytest.mark.parametrize("clean_missing", [True, False], ids=["X-missing", "X-complete"])
+@pytest.mark.parametrize("corruption", CORRUPTIONS, ids=repr)
+def test_nan_in_x_noisy_is_a_hidden_input(small_X, corruption, clean_missing, method):
+    """NaN means missing everywhere: corrupt() keeps it, and fit takes it in X_noisy as
+    an input the network sees masked (0), exactly as if the 0 had been passed."""
+    X = _with_missing(small_X, 0.2) if clean_missing else small_X
+    hidden = _with_missing(small_X, 0.2, seed=5)  # NaN where X may be observed too
+    X_noisy = corruption.corrupt(hidden, random_state=0)
+    assert np.isnan(X_noisy).any()
+    params = {**FAST, "early_stopping": method == "fit"}  # the held-out inputs too
+
+    def trained(X_noisy):
+        dae = DenoisingAutoencoder(**params)
+        return getattr(dae, method)(X, X_noisy=X_noisy)
+
+    with_nan = trained(X_noisy)
+    with_zero = trained(np.nan_to_num(X_noisy, nan=0.0))
+    assert np.isfinite(with_nan.loss_curve_).all()
+    assert with_nan.loss_curve_ == with_zero.loss_curve_
+    assert with_nan.validation_scores_ == with_zero.validation_scores_
+    np.testing.assert_array_equal(with_nan.predict(X), with_zero.predict(X))
+
+
+def test_x_noisy_still_refuses_infinity(small_X):
+    X_noisy = small_X.copy()
+    X_noisy[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        DenoisingAutoencoder(**FAST).fit(small_X, X_noisy=X_noisy)
 
 
 # ----------------------------------------------------------------------------- imputer
