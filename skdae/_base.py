@@ -189,7 +189,8 @@ class BaseAutoencoder(
 
         X_noisy : array-like of shape (n_samples, n_features), default=None
             Pre-corrupted inputs aligned row by row with ``X``. When given, the network
-            learns ``X_noisy -> X`` and ``corruption`` is not applied.
+            learns ``X_noisy -> X`` and ``corruption`` is not applied. NaN marks a
+            hidden input: the network sees it as a masked entry, as for ``X``.
 
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample in the loss (the weighted mean within each batch);
@@ -314,7 +315,12 @@ class BaseAutoencoder(
         if integer_typed:
             warn_on_integer_data(X)
         if X_noisy is not None:
-            X_noisy = check_array(X_noisy, dtype=[np.float32, np.float64], input_name="X_noisy")
+            X_noisy = check_array(
+                X_noisy,
+                dtype=[np.float32, np.float64],
+                ensure_all_finite="allow-nan",
+                input_name="X_noisy",
+            )
             check_float32_range(X_noisy, "X_noisy")
             if X_noisy.shape != X.shape:
                 raise InputError(

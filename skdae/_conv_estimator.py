@@ -55,10 +55,13 @@ class ConvDenoisingAutoencoder(BaseAutoencoder):
     image_shape : 'auto' or tuple of int, default='auto'
         The image one row holds: ``(height, width)``, ``(channels, height, width)``
         (rows flattened channels first, as ``images.reshape(n, -1)`` of an ``(n, C, H,
-        W)`` array gives), or ``(length,)`` for 1-D signals. ``'auto'`` is a square
-        single-channel image when ``n_features`` is a perfect square (784 -> 28x28) and
-        a single-channel 1-D signal otherwise. Its values must multiply to
-        ``n_features``.
+        W)`` array gives), or ``(length,)`` for 1-D signals. Its values must multiply
+        to ``n_features``. ``'auto'`` infers only square single-channel images, when
+        ``n_features`` is a perfect square (784 -> 1x28x28); any other width is read
+        as a 1-D signal with an :class:`~skdae.exceptions.ImageShapeWarning` that
+        names the images it could be (3072: ``(3, 32, 32)``). Pass the shape of
+        colour images: 'auto' reads a square width as one channel, so RGBA 28x28
+        (3136 values) would be read as 1x56x56.
 
     channels : tuple of int, default=(32, 64)
         Output channels of each stride-2 stage of the encoder; the decoder mirrors
@@ -221,7 +224,7 @@ default='relu'
 
     def _make_architecture(self, n_features, *, warn):
         """The network's description for data of ``n_features`` columns."""
-        image_shape = resolve_image_shape(self.image_shape, n_features)
+        image_shape = resolve_image_shape(self.image_shape, n_features, warn=warn)
         channels = check_positive_sizes(self.channels, "channels", example="(32, 64)")
         if not 1 <= len(channels) <= MAX_STAGES:
             raise InputError(

@@ -26,7 +26,8 @@ import torch
 from torch import nn
 
 from skdae._network import OUTPUT_ACTIVATIONS, _activation_layer, init_glorot
-from skdae.exceptions import InputError
+from skdae._warnings import warn
+from skdae.exceptions import ImageShapeWarning, InputError
 
 
 class _PointSafe:
@@ -73,17 +74,22 @@ _CONV_TRANSPOSE = {1: _ConvTranspose1d, 2: _ConvTranspose2d}
 MAX_STAGES = 8  # each halves the image: 8 reduce 256 pixels to one
 
 
-def resolve_image_shape(image_shape, n_features):
+def resolve_image_shape(image_shape, n_features, *, warn=False):
     """``(channels, *spatial)`` of the image each row of ``n_features`` values holds.
 
     ``'auto'`` is a square single-channel image when ``n_features`` is a perfect square
-    and a single-channel 1-D signal otherwise. A tuple is ``(length,)``, ``(height,
-    width)`` or ``(channels, height, width)``; its values must multiply to
+    and a single-channel 1-D signal otherwise, with an :class:`ImageShapeWarning` when
+    ``warn`` (the shapes the row could be are named). A tuple is ``(length,)``,
+    ``(height, width)`` or ``(channels, height, width)``; its values must multiply to
     ``n_features``.
     """
     if isinstance(image_shape, str):  # 'auto', the only string the constraints allow
         side = math.isqrt(n_features)
-        return (1, side, side) if side * side == n_features else (1, n_features)
+        if side * side == n_features:
+            return (1, side, side)
+        if warn:
+            warn_of_a_signal(n_features)
+        return (1, n_features)
     try:
         shape = tuple(image_shape)
     except TypeError:
@@ -105,6 +111,46 @@ def resolve_image_shape(image_shape, n_features):
             "(channels first), or image_shape='auto'."
         )
     return shape if len(shape) == 3 else (1, *shape)
+
+
+# Up to RGBA: the channel counts of images that a flat row plausibly holds.
+_IMAGE_CHANNELS = (1, 2, 3, 4)
+
+
+def square_image_shapes(n_features):
+    """The ``(channels, side, side)`` images of 1 to 4 channels, sides of at least 2,
+    that hold ``n_features`` values: ``[(3, 32, 32)]`` for 3072."""
+    shapes = []
+    for channels in _IMAGE_CHANNELS:
+        side = math.isqrt(n_features // channels)
+        if side >= 2 and channels * side * side == n_features:
+            shapes.append((channels, side, side))
+    return shapes
+
+
+def warn_of_a_signal(n_features):
+    """Say that ``image_shape='auto'`` read rows of ``n_features`` values as 1-D
+    signals, and which images they could be (stack: resolve_image_shape, the
+    estimator's ``_make_architecture``, ``_initialize``, ``_fit``, ``fit`` and its
+    ``fit_context`` wrapper)."""
+    shapes = square_image_shapes(n_features)
+    if shapes:
+        could_be = (
+            f"They could be images of image_shape={' or '.join(map(str, shapes))}: pass "
+            "that shape, or another (channels, height, width)"
+        )
+    else:
+        could_be = (
+            "If they are images, pass image_shape=(channels, height, width) (or (height, width))"
+        )
+    warn(
+        f"image_shape='auto' read each row of {n_features} values as a 1-D signal of "
+        f"length {n_features} (image_shape_ = (1, {n_features})): {n_features} is not a "
+        f"perfect square, and 'auto' infers only square single-channel images. "
+        f"{could_be}. To keep the 1-D reading and silence this warning, pass "
+        f"image_shape=({n_features},).",
+        ImageShapeWarning,
+    )
 
 
 def stage_sizes(spatial, n_stages):

@@ -14,7 +14,7 @@ from sklearn.utils import check_array
 
 from skdae._doc_links import DocLinkMixin
 from skdae._random import make_generator, seed_from_random_state
-from skdae._validation import Interval, Real
+from skdae._validation import Interval, Real, has_missing_values
 from skdae.exceptions import InputError
 
 __all__ = [
@@ -59,7 +59,8 @@ class BaseCorruption(DocLinkMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Clean data. It is not modified.
+            Clean data, NaN where a value is missing, as everywhere in skdae. It is not
+            modified.
 
         random_state : int, RandomState instance or None, default=None
             Seeds the noise. Pass an int for a reproducible noisy copy.
@@ -67,14 +68,20 @@ class BaseCorruption(DocLinkMixin, BaseEstimator):
         Returns
         -------
         X_noisy : ndarray of shape (n_samples, n_features)
-            Corrupted data, float32 if ``X`` is float32, else float64.
+            Corrupted data, float32 if ``X`` is float32, else float64. A missing value
+            stays missing (NaN), never corrupted; a value that a corruption takes
+            from a missing one (:class:`SwapNoise` from a row where the feature is
+            missing) is NaN too: a hidden input, as ``fit(X, X_noisy=...)`` reads it.
+            The noise drawn is the same whether or not values are missing.
         """
         self.validate()
-        X = check_array(X, dtype=[np.float64, np.float32])
+        X = check_array(X, dtype=[np.float64, np.float32], ensure_all_finite="allow-nan")
         self.prepare(X)
         generator = make_generator(seed_from_random_state(random_state), "cpu")
         with torch.no_grad():
             noisy = self.corrupt_tensor(torch.from_numpy(X), generator)
+            if has_missing_values(X):
+                noisy = noisy.masked_fill(torch.from_numpy(np.isnan(X)), float("nan"))
         return noisy.numpy()
 
     def validate(self):
@@ -118,7 +125,9 @@ class BaseCorruption(DocLinkMixin, BaseEstimator):
         ----------
         X : torch.Tensor of shape (n_samples, n_features)
             A batch of clean data, float32 or float64, on any device. It must not be
-            modified in place: the estimator reuses it as the training target.
+            modified in place: the estimator reuses it as the training target. Missing
+            values arrive as 0 in training (and are hidden again afterwards) and as
+            NaN from :meth:`corrupt` (which sets them back to NaN afterwards).
 
         generator : torch.Generator
             A generator on ``X.device``. Draw every random number from it (pass

@@ -16,8 +16,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skdae._corruption import MaskingNoise
 from skdae._doc_links import DocLinkMixin
 from skdae._estimator import DenoisingAutoencoder
+from skdae._interrupts import interrupts_deferred
 from skdae._validation import HasMethods, check_feature_names_in, fit_context
-from skdae.exceptions import OvercompleteWarning
+from skdae.exceptions import FitInterrupted, OvercompleteWarning
+
+# What fit learns: a fit that fails or is interrupted puts these back as they were.
+_FITTED = ("n_features_in_", "feature_names_in_", "autoencoder_", "indicator_", "_empty_features")
 
 
 def default_autoencoder():
@@ -96,7 +100,10 @@ class DenoisingAutoencoderImputer(DocLinkMixin, TransformerMixin, BaseEstimator)
     ``SimpleImputer(keep_empty_features=True)`` does, with an
     :class:`~skdae.exceptions.EmptyFeatureWarning` at fit. A row with no observed value
     gets the network's reconstruction of an all-masked input. NaN in a feature that
-    had none at fit time is imputed like any other.
+    had none at fit time is imputed like any other. A ``fit`` that fails (a diverging
+    autoencoder, data refused late) or is interrupted with Ctrl-C leaves the imputer
+    exactly as it was before the call, fitted or not; it keeps no partly trained
+    autoencoder.
 
     Examples
     --------
@@ -150,6 +157,27 @@ class DenoisingAutoencoderImputer(DocLinkMixin, TransformerMixin, BaseEstimator)
         self : DenoisingAutoencoderImputer
             The fitted imputer.
         """
+        # Ctrl-C lands inside the autoencoder's batches, where it can stop cleanly.
+        with interrupts_deferred():
+            saved = {name: self.__dict__[name] for name in _FITTED if name in self.__dict__}
+            try:
+                self._fit(X, sample_weight)
+            except BaseException as error:
+                # validate_data has already reset n_features_in_ and feature_names_in_:
+                # put every fitted attribute back as it was (or absent, as it was).
+                for name in _FITTED:
+                    self.__dict__.pop(name, None)
+                self.__dict__.update(saved)
+                if isinstance(error, KeyboardInterrupt):
+                    raise FitInterrupted(
+                        "fit interrupted: the imputer is left as it was before this call "
+                        "(an imputer keeps no partly trained autoencoder).",
+                        model_kept=False,
+                    ) from None
+                raise
+        return self
+
+    def _fit(self, X, sample_weight):
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_all_finite="allow-nan")
         if self.autoencoder is None:
             autoencoder = default_autoencoder()
@@ -161,11 +189,15 @@ class DenoisingAutoencoderImputer(DocLinkMixin, TransformerMixin, BaseEstimator)
             if self.autoencoder is None:
                 warnings.simplefilter("ignore", OvercompleteWarning)
             autoencoder.fit(X, sample_weight=sample_weight)
+        indicator = MissingIndicator(error_on_new=False).fit(X) if self.add_indicator else None
+        empty_features = np.flatnonzero(np.isnan(X).all(axis=0))
+        # Nothing below can fail: the imputer changes all at once.
         self.autoencoder_ = autoencoder
-        self._empty_features = np.flatnonzero(np.isnan(X).all(axis=0))
-        if self.add_indicator:
-            self.indicator_ = MissingIndicator(error_on_new=False).fit(X)
-        return self
+        self._empty_features = empty_features
+        if indicator is None:
+            self.__dict__.pop("indicator_", None)  # from an earlier fit with add_indicator
+        else:
+            self.indicator_ = indicator
 
     def transform(self, X):
         """Fill the missing values of ``X``; leave the observed ones as they are.

@@ -213,20 +213,55 @@ def check_missing_values(X, name="X"):
         )
 
 
-def check_sample_weight(sample_weight, X):
-    """``sample_weight`` as float64 of one non-negative weight per row, or None.
+# Training computes in float32 and guards a batch's total weight below by 1e-30: positive
+# weights that span more than this ratio cannot all count as given (float32 flushes
+# the smallest to 0 below 1.2e-38, and a batch holding only those would be mis-scaled).
+_WEIGHT_RANGE = 1e30
 
-    All-zero weights are refused (as scikit-learn 1.9 does), whatever its version.
+
+def check_sample_weight(sample_weight, X):
+    """``sample_weight`` as float64 of one weight per row of ``X``, scaled so that the
+    largest is 1; or None.
+
+    Weights enter the loss as a weighted mean, so their scale means nothing; training
+    casts them to float32, where weights such as 1e-50 would all become 0 (and 1e50
+    infinity). Dividing by the largest in float64 first makes the fit the same for
+    ``w`` and ``w * c`` for every ``c > 0``. Refused with an
+    :class:`~skdae.exceptions.InputError`: a wrong shape, NaN or infinity, a negative
+    weight, only zeros (as scikit-learn 1.9 does, whatever its version), and positive
+    weights more than 1e30 apart, which float32 cannot hold together.
     """
     if sample_weight is None:
         return None
-    sample_weight = _check_sample_weight(
-        sample_weight, X, dtype=np.float64, ensure_non_negative=True
-    )
-    if not np.any(sample_weight):
+    hint = "Give each sample of X one finite, non-negative weight, at least one of them positive."
+    try:
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+    except (TypeError, ValueError) as error:  # shape, NaN, infinity, text, all zeros (1.9)
+        reason = str(error).rstrip(".!")
+        raise InputError(f"sample_weight is not usable: {reason}. {hint}") from None
+    if not np.all(np.isfinite(sample_weight)):  # a scalar NaN or infinity
+        raise InputError(f"sample_weight holds NaN or infinity. {hint}")
+    if np.any(sample_weight < 0):
+        raise InputError(
+            f"sample_weight holds negative values (the smallest is "
+            f"{float(sample_weight.min()):.3g}); a weight says how much a sample counts, "
+            f"from 0 (not at all) up. {hint}"
+        )
+    largest = float(sample_weight.max())
+    if largest == 0:
         raise InputError(
             "sample_weight holds only zeros: no sample would count. Give at least one "
             "sample a positive weight."
+        )
+    sample_weight = sample_weight / largest
+    smallest = float(np.min(sample_weight, where=sample_weight > 0, initial=1.0))
+    if smallest < 1 / _WEIGHT_RANGE:
+        raise InputError(
+            f"sample_weight's positive weights span from {smallest * largest:.3g} to "
+            f"{largest:.3g}, a ratio beyond 1e30: training computes in "
+            "float32, in which the smallest would count as 0 or be mis-scaled. Set the "
+            "weights of samples that should not count to 0, or compress the range "
+            "(e.g. w ** 0.5)."
         )
     return sample_weight
 

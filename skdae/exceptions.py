@@ -26,6 +26,7 @@ bad content, ``OSError`` for failed I/O). The tree, in one place::
     IntegerDataWarning(UserWarning)        integer X beyond [0, 1] (8-bit images not / 255?)
     EmptyFeatureWarning(UserWarning)       a feature is missing (NaN) in every training sample
     PrecisionWarning(UserWarning)          the products do not run at the precision asked for
+    ImageShapeWarning(UserWarning)         image_shape='auto' read rows as 1-D signals
 
     FitInterrupted(KeyboardInterrupt)      Ctrl-C stopped a fit; says what the model kept
 
@@ -42,6 +43,7 @@ __all__ = [
     "EmptyFeatureWarning",
     "FitInterrupted",
     "IDXFormatError",
+    "ImageShapeWarning",
     "InconsistentVersionWarning",
     "InputError",
     "IntegerDataWarning",
@@ -201,4 +203,16 @@ class EmptyFeatureWarning(UserWarning):
 
     Nothing can be learned about it: its reconstructions (and the imputer's fills) carry
     no information about the data.
+    """
+
+
+class ImageShapeWarning(UserWarning):
+    """``image_shape='auto'`` read each row as a 1-D signal.
+
+    :class:`~skdae.ConvDenoisingAutoencoder` infers only square single-channel images
+    (``n_features`` a perfect square); any other width is read as a 1-D signal, which
+    is wrong for colour images (3,072 values are a 3x32x32 image). The message names
+    the shapes the width could be. Pass ``image_shape`` explicitly: ``(channels,
+    height, width)`` for images, ``(n_features,)`` to keep the 1-D reading and silence
+    this warning.
     """

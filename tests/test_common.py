@@ -6,7 +6,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skdae
-from skdae.exceptions import IntegerDataWarning, OvercompleteWarning
+from skdae.exceptions import ImageShapeWarning, IntegerDataWarning, OvercompleteWarning
 
 # Small and fast; the checks fit dozens of times.
 FAST = dict(latent_dim=2, hidden_layer_sizes=(8,), max_iter=3, batch_size=16, random_state=0)
@@ -48,7 +48,7 @@ def _expected_failed_checks(estimator):
             # Training is mini-batch stochastic: a weight of 2 and a repeated row are the
             # same objective in expectation, not the same batches (so not the same
             # weights to 1e-7). scikit-learn's MLP expects this failure for the same
-            # reason; tests/test_sample_weight.py holds them to a stated tolerance.
+            # reason; tests/test_tabular.py holds them to a stated tolerance.
             "check_sample_weight_equivalence_on_dense_data": (
                 "mini-batch training: weights equal repeated rows in expectation only"
             ),
@@ -64,10 +64,12 @@ def test_discovery_finds_the_estimator():
     ] * 2
 
 
-# The checks use data with as few as one feature, narrower than latent_dim=2, and
-# integer data 0..2 (check_estimators_dtypes): the overcomplete and integer-data
-# warnings are correct there and not what these checks are about.
+# The checks use data with as few as one feature, narrower than latent_dim=2, of widths
+# that are not perfect squares (read as 1-D signals by the convolutional estimator), and
+# integer data 0..2 (check_estimators_dtypes): the overcomplete, image-shape and
+# integer-data warnings are correct there and not what these checks are about.
 @pytest.mark.filterwarnings(f"ignore::{OvercompleteWarning.__module__}.OvercompleteWarning")
+@pytest.mark.filterwarnings(f"ignore::{ImageShapeWarning.__module__}.ImageShapeWarning")
 @pytest.mark.filterwarnings(f"ignore::{IntegerDataWarning.__module__}.IntegerDataWarning")
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible(estimator, check):

@@ -1,7 +1,10 @@
 """ConvDenoisingAutoencoder: image shapes, the network's sizes, gradients, learning on
 real digits, persistence, reproducibility and the errors a user can cause."""
 
+import math
 import pickle
+import re
+import warnings
 
 import joblib
 import numpy as np
@@ -18,7 +21,7 @@ from skdae._conv_network import (
     conv_parameter_count,
     resolve_image_shape,
 )
-from skdae.exceptions import InputError, ModelFileError
+from skdae.exceptions import ImageShapeWarning, InputError, ModelFileError, OvercompleteWarning
 from skdae.metrics import peak_signal_noise_ratio as psnr
 
 FAST_CONV = dict(latent_dim=4, channels=(4, 8), max_iter=3, batch_size=32, random_state=0)
@@ -57,6 +60,63 @@ def fitted(digits):
 )
 def test_image_shape_is_resolved_to_channels_first(image_shape, n_features, expected):
     assert resolve_image_shape(image_shape, n_features) == expected
+
+
+@pytest.mark.parametrize(
+    "n_features, could_be",
+    [
+        (3072, r"image_shape=\(3, 32, 32\)"),  # a colour CIFAR image, not a signal
+        (1200, r"image_shape=\(3, 20, 20\)"),
+        (2, r"If they are images, pass image_shape=\(channels, height, width\)"),
+        (10, r"If they are images, pass image_shape=\(channels, height, width\)"),
+        (48, r"image_shape=\(3, 4, 4\)"),
+        (72, r"image_shape=\(2, 6, 6\)"),
+    ],
+)
+def test_auto_says_it_read_a_width_that_is_not_square_as_a_signal(n_features, could_be):
+    X = np.random.RandomState(0).rand(8, n_features)
+    dae = ConvDenoisingAutoencoder(latent_dim=1, channels=(2,), max_iter=1, random_state=0)
+    with pytest.warns(ImageShapeWarning, match=f"1-D signal of length {n_features}") as seen:
+        dae.fit(X)
+    assert len(seen) == 1
+    assert seen[0].filename == __file__  # points at the caller's line
+    message = str(seen[0].message)
+    assert re.search(could_be, message)
+    assert f"pass image_shape=({n_features},)" in message
+    assert dae.image_shape_ == (1, n_features)
+    # Said once per model: continuing, warm-starting and loading say nothing more.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dae.partial_fit(X)
+        dae.set_params(warm_start=True).fit(X)
+        pickle.loads(pickle.dumps(dae))
+    # An explicit shape says what 'auto' guessed, silently; a fresh partial_fit warns.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        explicit = ConvDenoisingAutoencoder(
+            latent_dim=1, channels=(2,), max_iter=1, image_shape=(n_features,)
+        ).fit(X)
+    assert explicit.image_shape_ == (1, n_features)
+    with pytest.warns(ImageShapeWarning):
+        ConvDenoisingAutoencoder(latent_dim=1, channels=(2,)).partial_fit(X)
+
+
+@pytest.mark.parametrize("n_features", [1, 4, 64, 784, 1024, 3136])
+def test_auto_reads_a_square_width_as_one_channel_silently(n_features):
+    """Even squares are also 4-channel images of half the side (784: 4x14x14; RGBA
+    28x28 is 3136 = 56**2): 'auto' cannot tell, reads one channel, and the docstring
+    asks for the shape of colour images."""
+    X = np.random.RandomState(0).rand(4, n_features)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OvercompleteWarning)
+        warnings.simplefilter("error", ImageShapeWarning)
+        dae = ConvDenoisingAutoencoder(latent_dim=2, channels=(2,), max_iter=1).fit(X)
+    side = math.isqrt(n_features)
+    assert dae.image_shape_ == (1, side, side)
+    rgba = ConvDenoisingAutoencoder(
+        latent_dim=2, channels=(2,), max_iter=1, image_shape=(4, 28, 28)
+    )
+    assert rgba.fit(X[:, :1] * np.ones(3136)).image_shape_ == (4, 28, 28)
 
 
 @pytest.mark.parametrize(

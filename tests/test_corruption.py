@@ -14,9 +14,10 @@ from skdae import (
     IdentityCorruption,
     MaskingNoise,
     SaltAndPepperNoise,
+    SwapNoise,
 )
 from skdae._corruption import make_corruption
-from skdae._random import make_generator
+from skdae._random import make_generator, seed_from_random_state
 
 X_HALF = np.full((400, 250), 0.5)  # 100,000 values: fractions are within ~0.005
 
@@ -115,6 +116,75 @@ def test_standalone_numpy_matches_the_tensor_path():
     generator = make_generator(seed_from_random_state(7), "cpu")
     via_tensor = GaussianNoise(0.2).corrupt_tensor(torch.from_numpy(X), generator).numpy()
     np.testing.assert_array_equal(via_numpy, via_tensor)
+
+
+# ------------------------------------------------------------ missing values (NaN)
+
+
+class _Invert(BaseCorruption):
+    """A user's corruption, written with no thought of missing values."""
+
+    def corrupt_tensor(self, X, generator):
+        return 1.0 - X
+
+
+# Every kind of corruption, including a user's: each must keep a missing value missing.
+WITH_MISSING = [
+    *ALL,
+    GaussianNoise(0.3, clip=(0, 1)),
+    GaussianNoise(0.3, relative=True),
+    SwapNoise(0.5),
+    Compose([SwapNoise(0.3), MaskingNoise(0.3)]),
+    _Invert(),
+]
+_SENTINEL = -7.25  # a value no corruption of data in [0, 1) produces
+
+
+def _data_with_missing(dtype=np.float64):
+    rng = np.random.RandomState(0)
+    X = rng.rand(300, 12).astype(dtype)
+    X[rng.rand(*X.shape) < 0.2] = np.nan
+    X[:, 5] = np.nan  # a feature missing everywhere
+    X[7] = np.nan  # a row with nothing observed
+    return X
+
+
+@pytest.mark.parametrize("corruption", WITH_MISSING, ids=lambda c: repr(c))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_corrupt_keeps_missing_values_missing_and_corrupts_the_rest(corruption, dtype):
+    X = _data_with_missing(dtype)
+    before = X.copy()
+    missing = np.isnan(X)
+    noisy = corruption.corrupt(X, random_state=0)
+    np.testing.assert_array_equal(X, before)
+    assert noisy.dtype == dtype and noisy.shape == X.shape
+    assert np.isnan(noisy[missing]).all()
+    # The observed values get the very noise they would get with nothing missing (the
+    # draws do not depend on the values); a value a swap takes from a missing one is
+    # missing too (a hidden input), and nothing else is.
+    noise = clone(corruption).validate().prepare(X)
+    generator = make_generator(seed_from_random_state(0), "cpu")
+    filled = torch.from_numpy(np.where(missing, dtype(_SENTINEL), X))
+    reference = noise.corrupt_tensor(filled, generator).numpy()
+    expected = np.where(missing | (reference == dtype(_SENTINEL)), np.nan, reference)
+    np.testing.assert_array_equal(noisy, expected)
+    assert np.isfinite(noisy[~missing]).mean() > (0.6 if "Swap" in repr(corruption) else 0.99)
+
+
+@pytest.mark.parametrize("corruption", WITH_MISSING, ids=lambda c: repr(c))
+def test_corrupt_without_missing_values_is_unchanged(corruption):
+    X = np.nan_to_num(_data_with_missing(), nan=0.5)
+    noise = clone(corruption).validate().prepare(X)
+    generator = make_generator(seed_from_random_state(3), "cpu")
+    reference = noise.corrupt_tensor(torch.from_numpy(X), generator).numpy()
+    np.testing.assert_array_equal(corruption.corrupt(X, random_state=3), reference)
+
+
+def test_corrupt_still_refuses_infinity():
+    X = X_HALF[:3].copy()
+    X[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        GaussianNoise().corrupt(X)
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,7 @@ SUBMODULES = {
         "EmptyFeatureWarning",
         "FitInterrupted",
         "IDXFormatError",
+        "ImageShapeWarning",
         "InconsistentVersionWarning",
         "InputError",
         "IntegerDataWarning",

@@ -6,20 +6,26 @@ import pytest
 import sklearn
 import torch
 from fast_settings import FAST
+from sklearn.exceptions import NotFittedError
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, make_scorer
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
+import skdae._base
+import skdae._imputer
 from skdae import (
+    Compose,
     DenoisingAutoencoder,
     DenoisingAutoencoderImputer,
     GaussianNoise,
+    IdentityCorruption,
     MaskingNoise,
+    SaltAndPepperNoise,
     SwapNoise,
 )
-from skdae.exceptions import EmptyFeatureWarning, InputError
+from skdae.exceptions import DivergenceError, EmptyFeatureWarning, FitInterrupted, InputError
 
 # ------------------------------------------------------------------------ swap noise
 
@@ -126,6 +132,49 @@ def test_a_feature_missing_everywhere_gets_a_warning(small_X):
         DenoisingAutoencoder(**FAST).fit(X)
 
 
+CORRUPTIONS = [
+    IdentityCorruption(),
+    GaussianNoise(0.3),
+    GaussianNoise(0.3, clip=(0, 1)),
+    GaussianNoise(0.3, relative=True),
+    SaltAndPepperNoise(0.2),
+    MaskingNoise(0.3),
+    SwapNoise(0.3),
+    Compose([SwapNoise(0.2), GaussianNoise(0.1)]),
+]
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+@pytest.mark.parametrize("clean_missing", [True, False], ids=["X-missing", "X-complete"])
+@pytest.mark.parametrize("corruption", CORRUPTIONS, ids=repr)
+def test_nan_in_x_noisy_is_a_hidden_input(small_X, corruption, clean_missing, method):
+    """NaN means missing everywhere: corrupt() keeps it, and fit takes it in X_noisy as
+    an input the network sees masked (0), exactly as if the 0 had been passed."""
+    X = _with_missing(small_X, 0.2) if clean_missing else small_X
+    hidden = _with_missing(small_X, 0.2, seed=5)  # NaN where X may be observed too
+    X_noisy = corruption.corrupt(hidden, random_state=0)
+    assert np.isnan(X_noisy).any()
+    params = {**FAST, "early_stopping": method == "fit"}  # the held-out inputs too
+
+    def trained(X_noisy):
+        dae = DenoisingAutoencoder(**params)
+        return getattr(dae, method)(X, X_noisy=X_noisy)
+
+    with_nan = trained(X_noisy)
+    with_zero = trained(np.nan_to_num(X_noisy, nan=0.0))
+    assert np.isfinite(with_nan.loss_curve_).all()
+    assert with_nan.loss_curve_ == with_zero.loss_curve_
+    assert with_nan.validation_scores_ == with_zero.validation_scores_
+    np.testing.assert_array_equal(with_nan.predict(X), with_zero.predict(X))
+
+
+def test_x_noisy_still_refuses_infinity(small_X):
+    X_noisy = small_X.copy()
+    X_noisy[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        DenoisingAutoencoder(**FAST).fit(small_X, X_noisy=X_noisy)
+
+
 # ----------------------------------------------------------------------------- imputer
 
 
@@ -220,6 +269,118 @@ def test_the_imputer_is_reproducible(small_X):
     np.testing.assert_array_equal(a.transform(X), b.transform(X))
 
 
+# A second fit that fails in each way a fit can: each returns the X to fit (7 columns,
+# no names, so a half-updated imputer would show it) and makes that fit fail.
+def _diverges(imputer, monkeypatch):
+    X = np.random.RandomState(3).rand(40, 7) * 1e30  # within float32; its squares are not
+    X[0, 0] = np.nan
+    return X, DivergenceError
+
+
+def _nothing_observed(imputer, monkeypatch):  # refused inside the autoencoder's fit
+    return np.full((40, 7), np.nan), InputError
+
+
+def _bce_target_beyond_one(imputer, monkeypatch):  # refused after the network is built
+    imputer.set_params(autoencoder__loss="bce")
+    return np.random.RandomState(3).rand(40, 7) * 3, InputError
+
+
+def _training_raises(imputer, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(skdae._base, "fit_loop", broken)
+    return np.random.RandomState(3).rand(40, 7), RuntimeError
+
+
+def _indicator_raises(imputer, monkeypatch):  # after the autoencoder trained
+    def broken(*args, **kwargs):
+        raise MemoryError("injected")
+
+    imputer.set_params(add_indicator=True)
+    monkeypatch.setattr(skdae._imputer.MissingIndicator, "fit", broken)
+    return np.random.RandomState(3).rand(40, 7), MemoryError
+
+
+def _ctrl_c_after_an_epoch(imputer, monkeypatch):  # the autoencoder would keep the epoch
+    def interrupted(*args, **kwargs):
+        raise FitInterrupted("stopped after epoch 1", model_kept=True)
+
+    monkeypatch.setattr(skdae._base, "fit_loop", interrupted)
+    return np.random.RandomState(3).rand(40, 7), FitInterrupted
+
+
+def _ctrl_c_outside_training(imputer, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(skdae._imputer.MissingIndicator, "fit", interrupted)
+    imputer.set_params(add_indicator=True)
+    return np.random.RandomState(3).rand(40, 7), FitInterrupted
+
+
+FAILED_REFITS = [
+    _diverges,
+    _nothing_observed,
+    _bce_target_beyond_one,
+    _training_raises,
+    _indicator_raises,
+    _ctrl_c_after_an_epoch,
+    _ctrl_c_outside_training,
+]
+
+
+@pytest.mark.parametrize("fitted", [True, False], ids=["fitted", "unfitted"])
+@pytest.mark.parametrize("make_fail", FAILED_REFITS, ids=lambda f: f.__name__.strip("_"))
+def test_a_failed_fit_leaves_the_imputer_as_it_was(small_X, monkeypatch, fitted, make_fail):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(_with_missing(small_X, 0.2), columns=[f"c{i}" for i in range(10)])
+    imputer = DenoisingAutoencoderImputer(
+        DenoisingAutoencoder(**FAST), add_indicator=fitted, random_state=0
+    )
+    if fitted:
+        imputer.fit(frame)
+        filled = imputer.transform(frame)
+        inner = imputer.autoencoder_
+        weights = {k: v.clone() for k, v in inner.module_.state_dict().items()}
+        curve = list(inner.loss_curve_)
+    before = dict(vars(imputer))
+    X_bad, error = make_fail(imputer, monkeypatch)
+    params = imputer.get_params(deep=False)
+    with pytest.raises(error) as raised:
+        imputer.fit(X_bad)
+    if error is FitInterrupted:
+        assert not raised.value.model_kept and "left as it was" in str(raised.value)
+    monkeypatch.undo()
+    # Every attribute as it was, the same objects: only the parameters set above differ.
+    after = dict(vars(imputer))
+    assert {k: after[k] for k in after if k not in params} == {
+        k: before[k] for k in before if k not in params
+    }
+    assert not hasattr(imputer.autoencoder, "module_")  # the parameter is never fitted
+    if not fitted:
+        with pytest.raises(NotFittedError):
+            imputer.transform(frame)
+        return
+    assert imputer.autoencoder_ is inner
+    assert inner.loss_curve_ == curve
+    for name, value in inner.module_.state_dict().items():
+        torch.testing.assert_close(value, weights[name], rtol=0, atol=0)
+    assert imputer.n_features_in_ == 10
+    assert list(imputer.feature_names_in_) == list(frame.columns)
+    imputer.set_params(add_indicator=True)
+    np.testing.assert_array_equal(imputer.transform(frame), filled)
+
+
+def test_a_refit_without_the_indicator_drops_it(small_X):
+    X = _with_missing(small_X, 0.2)
+    imputer = DenoisingAutoencoderImputer(DenoisingAutoencoder(**FAST), add_indicator=True)
+    imputer.fit(X).set_params(add_indicator=False).fit(X)
+    assert not hasattr(imputer, "indicator_")
+    assert imputer.transform(X).shape == X.shape
+
+
 # ---------------------------------------------------------------------- anomaly scores
 
 
@@ -281,22 +442,100 @@ def test_weights_make_the_model_fit_the_heavy_rows_better(digits):
     assert favours_high.score(X[~low]) > favours_low.score(X[~low])
 
 
+# Weights are a weighted mean: their scale means nothing, from 1e-300 to 1e300.
+SCALES = [1e-300, 1e-200, 1e-100, 1e-50, 1e-20, 1e-5, 1e5, 1e20, 1e50, 1e100, 1e200, 1e300]
+
+
+def _weights(n):
+    return np.random.RandomState(1).uniform(0.1, 10.0, n)
+
+
+def _weighted_fit(method, X, weights):
+    if method == "fit":  # early stopping: the held-out loss is weighted too
+        return DenoisingAutoencoder(**FAST, early_stopping=True).fit(X, sample_weight=weights)
+    if method == "partial_fit":
+        dae = DenoisingAutoencoder(**FAST)
+        for _ in range(3):
+            dae.partial_fit(X, sample_weight=weights)
+        return dae
+    X_missing = X.copy()
+    X_missing[np.random.RandomState(2).rand(*X.shape) < 0.2] = np.nan
+    return DenoisingAutoencoderImputer(DenoisingAutoencoder(**FAST)).fit(
+        X_missing, sample_weight=weights
+    )
+
+
+@pytest.fixture(scope="module")
+def unscaled_fits():
+    X = np.random.RandomState(0).rand(60, 10)  # small_X's data
+    return {m: _weighted_fit(m, X, _weights(60)) for m in ("fit", "partial_fit", "imputer")}
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit", "imputer"])
+@pytest.mark.parametrize("scale", SCALES)
+def test_scaling_every_weight_changes_nothing(small_X, unscaled_fits, method, scale):
+    """Tiny weights used to become 0 in float32, silently stopping training."""
+    reference = unscaled_fits[method]
+    scaled = _weighted_fit(method, small_X, _weights(60) * scale)
+    dae = getattr(scaled, "autoencoder_", scaled)
+    ref = getattr(reference, "autoencoder_", reference)
+    assert all(loss > 0 for loss in dae.loss_curve_)
+    np.testing.assert_allclose(dae.loss_curve_, ref.loss_curve_, rtol=1e-6)
+    if ref.validation_scores_ is not None:
+        np.testing.assert_allclose(dae.validation_scores_, ref.validation_scores_, rtol=1e-6)
+    X_missing = small_X.copy()
+    X_missing[:, 3] = np.nan
+    transform = "transform" if method == "imputer" else "predict"
+    np.testing.assert_allclose(
+        getattr(scaled, transform)(X_missing),
+        getattr(reference, transform)(X_missing),
+        rtol=1e-6,
+        atol=1e-7,
+    )
+
+
+def test_tiny_weights_train_the_model(small_X):
+    initial = DenoisingAutoencoder(**{**FAST, "max_iter": 1}).partial_fit(small_X)
+    tiny = DenoisingAutoencoder(**FAST).fit(small_X, sample_weight=np.full(60, 1e-50))
+    plain = DenoisingAutoencoder(**FAST).fit(small_X)
+    assert tiny.loss_curve_[-1] > 0
+    assert not np.allclose(tiny.predict(small_X), initial.predict(small_X))
+    np.testing.assert_allclose(tiny.predict(small_X), plain.predict(small_X), atol=1e-5)
+
+
 @pytest.mark.parametrize(
     "weights, match",
     [
-        (np.zeros(60), "non-zero|only zeros"),
-        (-np.ones(60), "Negative values"),
+        (np.zeros(60), "only zeros|non-zero"),
+        (0.0, "only zeros|non-zero"),
+        (-np.ones(60), "negative"),
+        (np.r_[-1e-300, np.ones(59)], "negative"),
         (np.ones(59), "sample_weight.shape"),
+        (np.ones((60, 1)), "1D array"),
         (np.full(60, np.nan), "NaN"),
+        (np.r_[np.inf, np.ones(59)], "infinity"),
+        (np.nan, "NaN"),
+        (np.inf, "infinity"),
+        (["a"] * 60, "string"),
+        # the positive weights must fit in float32 together
+        (np.r_[1e-31, np.ones(59)], "ratio beyond 1e30"),
+        (np.r_[1.0, 1e300, np.ones(58)], "ratio beyond 1e30"),
     ],
 )
 def test_bad_weights_are_refused_before_training(small_X, weights, match):
     dae = DenoisingAutoencoder(**FAST)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InputError, match=match):
         dae.fit(small_X, sample_weight=weights)
     assert not hasattr(dae, "module_")
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InputError, match=match):
         dae.partial_fit(small_X, sample_weight=weights)
+    assert not hasattr(dae, "module_")
+
+
+def test_weights_as_far_apart_as_float32_allows_are_kept(small_X):
+    weights = np.r_[1e-30, 1e-10, np.ones(58)] * 1e-200
+    dae = DenoisingAutoencoder(**FAST).fit(small_X, sample_weight=weights)
+    assert np.all(np.isfinite(dae.loss_curve_)) and dae.loss_curve_[-1] > 0
 
 
 def test_weights_reach_the_autoencoder_through_a_pipeline(small_X):
