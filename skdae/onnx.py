@@ -2,55 +2,50 @@
 
 Importing this module registers `skl2onnx <https://onnx.ai/sklearn-onnx/>`_ converters
 for :class:`~skdae.DenoisingAutoencoder`, :class:`~skdae.ConvDenoisingAutoencoder` and
-:class:`~skdae.DenoisingAutoencoderImputer`. After ``import skdae.onnx``,
+:class:`~skdae.DenoisingAutoencoderImputer`: after ``import skdae.onnx``,
 ``skl2onnx.to_onnx(model, X[:1])`` converts each of them alone, or inside a
 :class:`~sklearn.pipeline.Pipeline`, a :class:`~sklearn.compose.ColumnTransformer` or
 any other composite that skl2onnx knows. There, as in scikit-learn, an autoencoder
 stands for its ``transform`` (its codes) and the imputer for its imputation.
 :func:`to_onnx` exports what a pipeline cannot express: an autoencoder's ``predict``,
-``inverse_transform`` or ``score_samples`` (alone or at the end of a pipeline), and
-:func:`export_model_file` turns a ``.skdae`` model file into an ``.onnx`` file.
-
-It needs the ``onnx`` extra (``pip install 'skdae[onnx]'``: onnx, onnxruntime and
+``inverse_transform`` or ``score_samples`` (alone, or after a pipeline's other steps),
+and :func:`export_model_file` turns a ``.skdae`` model file into an ``.onnx`` file. The
+module needs the ``onnx`` extra (``pip install 'skdae[onnx]'``: onnx, onnxruntime and
 skl2onnx); ``import skdae`` never imports it.
 
-How the graph is built
-----------------------
-The converters write plain ONNX nodes of the default domain from the fitted weights
-(``Gemm`` for dense layers, ``Conv`` and ``ConvTranspose`` with the network's strides,
-pads and output padding, ``Reshape``/``Transpose``/``Flatten`` where the network
-reshapes, ``Relu``, ``Sigmoid``, ``Erf``... for the activations), through skl2onnx's own
-scope and container. The alternative, ``torch.onnx.export`` of the module, was not
-chosen: it traces the module into a standalone model that skl2onnx would then have to
-splice into a pipeline's graph, it brings torch's exporter (and its dependencies) into
-the export, and its graph depends on the torch version. Written by hand, a converter is
-a few dozen nodes that skl2onnx places in a pipeline like any scikit-learn
-transformer's, for any opset from 9 on, and the graph can be read and checked node by
-node against the network (skdae/_onnx_graph.py).
+**How the graph is built.** The converters write plain ONNX nodes of the default domain
+from the fitted weights: ``Gemm`` for the dense layers, ``Conv`` and ``ConvTranspose``
+with the network's strides, pads and output padding, ``Reshape``, ``Transpose`` and
+``Flatten`` where the network reshapes, ``Relu``, ``Sigmoid``, ``Erf`` and the like for
+the activations, through skl2onnx's own scope and container. The alternative, embedding
+a ``torch.onnx.export`` of the module, was not chosen: it traces the module into a
+model of its own that would then have to be spliced into the pipeline's graph, it puts
+torch's exporter and its dependencies in the export path, and its graph changes with
+the torch version. Written from the weights, a converter is a few dozen nodes that
+skl2onnx places in a pipeline like any scikit-learn transformer's, for any opset from 9
+on, and each node can be read against the layer it stands for
+(``skdae/_onnx_graph.py``).
 
-What the graph computes
------------------------
-Exactly skdae's inference, in float32: missing values (NaN) reach the network as masked
-entries (0), as they do in ``transform`` and ``predict``; the decoder's output goes
-through the output activation; the imputer keeps every observed value and fills only
-the missing ones (with 0 for a feature that had no observed value at fit time, and the
-missing-value indicator appended with ``add_indicator=True``). float64 inputs give
-float64 outputs, computed in float32 as skdae does. onnxruntime's results agree with
-skdae's to about 1e-6 (tests/test_onnx.py checks 1e-5), not bit for bit: its kernels
-sum in another order. The batch dimension is dynamic.
+**What the graph computes.** skdae's inference, in float32: missing values (NaN) reach
+the network as masked entries (0), as in ``transform`` and ``predict``; the decoder's
+output goes through the output activation; the imputer keeps every observed value and
+fills only the missing ones (with 0 for a feature that had no observed value at fit
+time, and with the missing-value indicator appended when ``add_indicator=True``).
+float64 inputs give float64 outputs, computed in float32 as skdae does. The batch
+dimension is dynamic. onnxruntime agrees with skdae within 1e-5, not bit for bit: its
+kernels sum in another order (about 1e-6 on outputs in [0, 1]; up to 8e-6 on the
+pretrained models' codes, which reach 30).
 
-What an ONNX file guarantees
-----------------------------
-An ``.onnx`` file is a protobuf message: the graph and its weights, no code. Loading it
-in onnxruntime (or any ONNX runtime) parses it and runs only the standard operators it
-names; nothing from the file is executed as Python. It does not carry what the
-``.skdae`` format does: no check of the data (a wrong width is refused by the runtime's
-shape check, but infinities, values outside float32's range and integer images not
-divided by 255 are computed on without a word), no digest or signature (anyone can
+**What an ONNX file guarantees.** An ``.onnx`` file is a protobuf message: the graph and
+its weights, no code. Loading it in onnxruntime (or another ONNX runtime) parses it and
+runs only the standard operators it names; nothing in it is executed as Python. It does
+not carry what the ``.skdae`` format does: no checks of the data (a wrong width is
+refused by the runtime, but infinities, values beyond float32's range and 8-bit images
+not divided by 255 are computed on without a word), no digest or signature (anyone can
 change the weights: trust the file as much as where it came from), no training state
-(an ONNX model cannot be fitted further), and no skdae or scikit-learn estimator to
-load back. For Python, keep the ``.skdae`` file; ship the ONNX file where Python and
-PyTorch are not (C#, Java, JavaScript, C++, mobile, ONNX-serving platforms).
+(it cannot be fitted further) and no estimator to load back into skdae. In Python, keep
+the ``.skdae`` file; ship the ONNX file where Python and PyTorch are not (C#, Java,
+JavaScript, C++, phones, ONNX serving platforms).
 """
 
 from pathlib import Path
