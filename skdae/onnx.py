@@ -269,7 +269,7 @@ def _convert_imputer(scope, operator, container):
         chosen = writer.node("Gather", [missing, features], "indicator", axis=1)
         indicator = writer.node("Cast", [chosen], "indicator", to=dtype)
         result = writer.node("Concat", [result, indicator], "imputed", axis=1)
-    _write_output(writer, result, operator.outputs[0].full_name, dtype)
+    writer.node("Identity", [result], "output", output=operator.outputs[0].full_name)
 
 
 def _register():

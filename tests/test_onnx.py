@@ -270,6 +270,17 @@ def test_the_imputer_keeps_observed_values_and_fills_the_rest_as_skdae_does(
     assert to_onnx(imputer).graph.output[0].name == "imputed"
 
 
+def test_an_imputer_fitted_without_missing_values_exports_an_empty_indicator():
+    X = np.random.default_rng(0).random((60, 5), dtype=np.float32)
+    imputer = DenoisingAutoencoderImputer(
+        DenoisingAutoencoder(latent_dim=2, hidden_layer_sizes=(4,), max_iter=1),
+        add_indicator=True,
+        random_state=0,
+    ).fit(X)
+    X[0, 1] = np.nan
+    assert_close(run(to_onnx(imputer), X), imputer.transform(X))  # no indicator column
+
+
 def test_an_imputer_in_a_pipeline_and_one_on_a_convolutional_autoencoder(
     imputation_data, with_missing, mnist
 ):
