@@ -258,3 +258,33 @@ def test_the_tabular_benchmark_runs_end_to_end_in_quick_mode(tmp_path):
     assert "## Anomaly detection" in md.read_text()
     costs = {r["corruption"]: r["seconds_per_epoch"] for r in payload["corruption_cost"]}
     assert len(costs) == 3 and all(seconds > 0 for seconds in costs.values())
+
+
+@pytest.mark.e2e
+def test_the_onnx_benchmark_runs_end_to_end_in_quick_mode(tmp_path):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    run, payload, md = _run_quick(tmp_path, "bench_onnx.py", "--rows", "1500", timeout=600)
+    assert payload["mnist_source"] == "bundled sample" and payload["threads"] == 2
+    assert payload["environment"]["torch_threads"] == 2
+    rows = {(r["model"], r["method"]): r for r in payload["results"]}
+    assert set(rows) == {
+        (model, method)
+        for model in (
+            "mnist-gaussian-0.4",
+            "mnist-conv-gaussian-0.4",
+            "mnist-conv-spatial-gaussian-0.4",
+        )
+        for method in ("transform", "predict")
+    }
+    for row in rows.values():
+        assert row["rows"] == 1500
+        assert row["skdae_rows_per_second"] > 0 and row["onnxruntime_rows_per_second"] > 0
+        assert row["max_abs_difference"] <= 1e-5  # the same results, both ways
+        assert 0 < row["onnx_bytes"] < 1.1 * row["skdae_bytes"]
+        assert row["onnxruntime_one_row_ms"] > 0 and row["skdae_one_row_ms"] > 0
+    # The decoder mirrors the encoder, weights of the same sizes: predict's graph is twice as big.
+    dense = rows["mnist-gaussian-0.4", "predict"]["onnx_bytes"]
+    assert dense > 1.9 * rows["mnist-gaussian-0.4", "transform"]["onnx_bytes"]
+    assert "| mnist-conv-gaussian-0.4 | predict |" in md.read_text()
+    assert "| mnist-gaussian-0.4 | transform |" in run.stdout

@@ -3,6 +3,7 @@
 import importlib
 import inspect
 import pkgutil
+from importlib.util import find_spec
 
 import pytest
 
@@ -27,6 +28,10 @@ PUBLIC_MODULES = [
     "skdae.presets",
     "skdae.pretrained",
 ]
+# skdae.onnx imports only with the onnx extra (pip install 'skdae[onnx]').
+HAS_ONNX_EXTRA = all(find_spec(name) for name in ("onnx", "onnxruntime", "skl2onnx"))
+if HAS_ONNX_EXTRA:
+    PUBLIC_MODULES.append("skdae.onnx")
 
 
 def _public_targets():
@@ -49,6 +54,8 @@ def _public_targets():
 
 def test_every_module_has_a_docstring():
     for info in pkgutil.walk_packages(skdae.__path__, "skdae."):
+        if info.name == "skdae.onnx" and not HAS_ONNX_EXTRA:
+            continue
         module = importlib.import_module(info.name)
         assert inspect.getdoc(module), info.name
 

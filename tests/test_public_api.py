@@ -1,6 +1,24 @@
+import importlib
 import inspect
+import os
+import pkgutil
+import subprocess
+import sys
+from importlib.util import find_spec
 
 import skdae
+
+# skdae.onnx imports only with the onnx extra (pip install 'skdae[onnx]').
+HAS_ONNX_EXTRA = all(find_spec(name) for name in ("onnx", "onnxruntime", "skl2onnx"))
+
+
+def importable_modules():
+    """Every module of the package that imports here: skdae.onnx only with its extra."""
+    for info in pkgutil.walk_packages(skdae.__path__, "skdae."):
+        if info.name == "skdae.onnx" and not HAS_ONNX_EXTRA:
+            continue
+        yield importlib.import_module(info.name)
+
 
 DOCUMENTED = [
     "BaseCorruption",
@@ -81,11 +99,11 @@ SUBMODULES = {
     "skdae.pretrained": ["PRETRAINED_MODELS", "load_pretrained"],
     "skdae.presets": ["PRESETS", "make_preset"],
 }
+if HAS_ONNX_EXTRA:
+    SUBMODULES["skdae.onnx"] = ["export_model_file", "to_onnx"]
 
 
 def test_public_submodules_export_the_documented_names():
-    import importlib
-
     for module_name, names in SUBMODULES.items():
         module = importlib.import_module(module_name)
         assert sorted(module.__all__) == sorted(names), module_name
@@ -98,14 +116,10 @@ def test_public_submodules_export_the_documented_names():
 def test_every_skdae_error_is_an_skdae_error_and_a_standard_one():
     """One tree: every exception class skdae defines, anywhere in the package, derives
     from SkdaeError and from the standard type users already catch."""
-    import importlib
-    import pkgutil
-
     from skdae import exceptions
 
     found = set()
-    for info in pkgutil.walk_packages(skdae.__path__, "skdae."):
-        module = importlib.import_module(info.name)
+    for module in importable_modules():
         for obj in vars(module).values():
             if (
                 inspect.isclass(obj)
@@ -121,3 +135,28 @@ def test_every_skdae_error_is_an_skdae_error_and_a_standard_one():
         assert issubclass(cls, (ValueError, OSError)), cls
     for name in ("ChecksumError", "IDXFormatError", "DownloadError", "SampleDataWarning"):
         assert getattr(importlib.import_module("skdae.datasets"), name) is getattr(exceptions, name)
+
+
+def test_skdae_imports_without_the_onnx_extra_and_skdae_onnx_says_how_to_get_it():
+    """With or without the extra installed: hidden from this subprocess."""
+    code = """
+import sys
+import skdae
+assert "skdae.onnx" not in sys.modules and "onnx" not in sys.modules
+assert "skl2onnx" not in sys.modules
+for name in ("onnx", "skl2onnx", "onnxruntime"):
+    sys.modules[name] = None  # as if not installed
+try:
+    import skdae.onnx
+except ImportError as error:
+    assert "pip install 'skdae[onnx]'" in str(error), error
+else:
+    raise AssertionError("skdae.onnx imported without onnx")
+print("ok")
+"""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

@@ -1,0 +1,194 @@
+"""The inference of a fitted skdae network, written out as ONNX nodes.
+
+This module knows skdae's networks and ONNX's operators, but no converter framework:
+it writes through a small *writer* (:class:`skdae.onnx` adapts skl2onnx's scope and
+container to it), so it imports neither onnx nor skl2onnx and the rules of the graph
+live in one place. A writer has
+
+- ``constant(array, hint)``: an initializer holding ``array``; returns its name;
+- ``node(op_type, inputs, hint, **attributes)``: one node with one output; returns the
+  output's name;
+- ``opset``: the opset of the default domain the graph targets.
+
+Every function takes and returns names of tensors. The graph reproduces
+:meth:`skdae._base.BaseAutoencoder._run_in_batches`: float32 products, NaN presented to
+the network as :data:`skdae._training.MISSING_INPUT`, the output activation after the
+decoder's logits.
+"""
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from skdae._conv_network import _Flatten, _ToImage
+from skdae._training import MISSING_INPUT
+from skdae.exceptions import InputError
+
+# The methods of an autoencoder that a graph can compute.
+METHODS = ("transform", "predict", "inverse_transform", "score_samples")
+
+_ELEMENTWISE = {nn.ReLU: "Relu", nn.Tanh: "Tanh", nn.Sigmoid: "Sigmoid"}
+
+
+def _weights(tensor):
+    """A float32, C-ordered numpy copy of a parameter (channels-last ones included)."""
+    return np.ascontiguousarray(tensor.detach().to("cpu", torch.float32).numpy())
+
+
+def masked_input(writer, X):
+    """``X`` with its NaN replaced by the masked value, as skdae's inference does."""
+    missing = writer.node("IsNaN", [X], "missing")
+    fill = writer.constant(np.array(MISSING_INPUT, dtype=np.float32), "missing_input")
+    return writer.node("Where", [missing, fill, X], "masked")
+
+
+def _unsupported(layer, where):
+    return InputError(
+        f"Cannot export the network to ONNX: its {where} holds a {type(layer).__name__} "
+        f"layer ({layer!r}), which skdae's ONNX export does not know. Only networks built "
+        "by skdae's estimators can be exported."
+    )
+
+
+class _Stack:
+    """Writes the layers of one ``nn.Sequential``, keeping track of the tensor's rank."""
+
+    def __init__(self, writer, rank):
+        self.writer = writer
+        self.rank = rank
+
+    def run(self, layers, x, where):
+        for layer in layers:
+            x = self.layer(layer, x, where)
+        return x
+
+    def layer(self, layer, x, where):
+        w = self.writer
+        if isinstance(layer, nn.Linear):
+            weight = w.constant(_weights(layer.weight), "weight")
+            bias = w.constant(_weights(layer.bias), "bias")
+            return w.node("Gemm", [x, weight, bias], "dense", transB=1)
+        if isinstance(layer, nn.modules.conv._ConvNd):
+            return self._convolution(layer, x, where)
+        if isinstance(layer, _ToImage):
+            return self._to_image(layer, x)
+        if isinstance(layer, _Flatten):
+            if self.rank == 4:  # 2-D feature maps are flattened channels last
+                x = w.node("Transpose", [x], "channels_last", perm=[0, 2, 3, 1])
+            self.rank = 2
+            return w.node("Flatten", [x], "rows", axis=1)
+        if type(layer) is nn.Flatten:
+            if (layer.start_dim, layer.end_dim) != (1, -1):
+                raise _unsupported(layer, where)
+            self.rank = 2
+            return w.node("Flatten", [x], "rows", axis=1)
+        return activation(w, layer, x, where)
+
+    def _to_image(self, layer, x):
+        w = self.writer
+        shape = tuple(layer.image_shape)
+        self.rank = 1 + len(shape)
+        if len(shape) == 3 and layer.rows_channels_last:
+            channels, height, width = shape
+            target = w.constant(np.array([-1, height, width, channels], np.int64), "shape")
+            x = w.node("Reshape", [x, target], "image")
+            return w.node("Transpose", [x], "channels_first", perm=[0, 3, 1, 2])
+        target = w.constant(np.array([-1, *shape], np.int64), "shape")
+        return w.node("Reshape", [x, target], "image")
+
+    def _convolution(self, layer, x, where):
+        padding = layer.padding
+        if (
+            isinstance(padding, str)
+            or layer.padding_mode != "zeros"
+            or type(layer) not in (nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTranspose2d)
+        ):
+            raise _unsupported(layer, where)
+        w = self.writer
+        weight = w.constant(_weights(layer.weight), "weight")
+        inputs = [x, weight]
+        if layer.bias is not None:
+            inputs.append(w.constant(_weights(layer.bias), "bias"))
+        attributes = {
+            "kernel_shape": list(layer.kernel_size),
+            "strides": list(layer.stride),
+            "dilations": list(layer.dilation),
+            "pads": [*padding, *padding],  # the same at the start and end of each axis
+            "group": layer.groups,
+        }
+        if layer.transposed:
+            attributes["output_padding"] = list(layer.output_padding)
+            return w.node("ConvTranspose", inputs, "deconvolution", **attributes)
+        return w.node("Conv", inputs, "convolution", **attributes)
+
+
+def activation(writer, layer, x, where="network"):
+    """The nodes of one activation module (nothing for the identity)."""
+    if isinstance(layer, nn.Identity):
+        return x
+    if type(layer) in _ELEMENTWISE:
+        return writer.node(_ELEMENTWISE[type(layer)], [x], type(layer).__name__.lower())
+    if isinstance(layer, nn.LeakyReLU):
+        return writer.node("LeakyRelu", [x], "leaky_relu", alpha=float(layer.negative_slope))
+    if isinstance(layer, nn.ELU):
+        return writer.node("Elu", [x], "elu", alpha=float(layer.alpha))
+    if isinstance(layer, nn.GELU) and layer.approximate == "none":
+        # torch's exact GELU, as it computes it: x * 0.5 * (1 + erf(x / sqrt(2))).
+        scale = writer.constant(np.array(1 / math.sqrt(2), np.float32), "inv_sqrt2")
+        one = writer.constant(np.array(1.0, np.float32), "one")
+        half = writer.constant(np.array(0.5, np.float32), "half")
+        erf = writer.node("Erf", [writer.node("Mul", [x, scale], "gelu_scaled")], "gelu_erf")
+        halved = writer.node("Mul", [x, half], "gelu_half")
+        return writer.node("Mul", [halved, writer.node("Add", [erf, one], "gelu_sum")], "gelu")
+    raise _unsupported(layer, where)
+
+
+def encode(writer, module, x):
+    """The codes of the (masked) float32 rows ``x``: ``module.encode``."""
+    return _Stack(writer, rank=2).run(module.encoder, x, "encoder")
+
+
+def decode(writer, module, codes):
+    """The reconstruction of float32 ``codes``: ``module.decode``."""
+    logits = _Stack(writer, rank=2).run(module.decoder, codes, "decoder")
+    return activation(writer, module.output_activation, logits, "output activation")
+
+
+def reconstruct(writer, module, x):
+    """The reconstruction of the (masked) float32 rows ``x``: ``module(x)``.
+
+    The purely convolutional network's feature map goes from the encoder to the decoder
+    without its flattening and unflattening, as in ``ConvAutoencoder.logits``.
+    """
+    if getattr(module, "spatial_code", False):
+        stack = _Stack(writer, rank=2)
+        x = stack.run(module.encoder[:-1], x, "encoder")
+        logits = stack.run(module.decoder[1:], x, "decoder")
+    else:
+        logits = _Stack(writer, rank=2).run(module.decoder, encode(writer, module, x), "decoder")
+    return activation(writer, module.output_activation, logits, "output activation")
+
+
+def reduce_rows(writer, x, hint):
+    """The sum of each row of the 2-D ``x`` (a 1-D tensor)."""
+    if writer.opset >= 13:  # the axes became an input in opset 13
+        axes = writer.constant(np.array([1], np.int64), "axes")
+        return writer.node("ReduceSum", [x, axes], hint, keepdims=0)
+    return writer.node("ReduceSum", [x], hint, axes=[1], keepdims=0)
+
+
+def score_samples(writer, X, reconstruction, missing, dtype):
+    """Each row's negated mean squared error over its observed values (NaN for none).
+
+    ``X`` and ``reconstruction`` share the element type ``dtype`` (a numpy dtype).
+    """
+    zero = writer.constant(np.array(0, dtype), "zero")
+    errors = writer.node("Sub", [reconstruction, X], "error")
+    squared = writer.node("Mul", [errors, errors], "squared_error")
+    observed_errors = writer.node("Where", [missing, zero, squared], "observed_error")
+    totals = reduce_rows(writer, observed_errors, "total_error")
+    observed = writer.node("Cast", [writer.node("Not", [missing], "observed")], "n", to=dtype)
+    counts = reduce_rows(writer, observed, "n_observed")
+    return writer.node("Neg", [writer.node("Div", [totals, counts], "mean_error")], "score")
