@@ -42,7 +42,12 @@ from skdae._fitted_state import (
 )
 from skdae._interrupts import check_interrupt, interrupts_deferred
 from skdae._network import OUTPUT_ACTIVATIONS, format_summary, load_state, summarize
-from skdae._persistence import library_versions, load_model, save_model, warn_on_version_mismatch
+from skdae._persistence import (
+    library_versions,
+    load_estimator,
+    save_model,
+    warn_on_version_mismatch,
+)
 from skdae._precision import (
     MATMUL_PRECISIONS,
     RESOLVED_PRECISIONS,
@@ -256,7 +261,7 @@ class BaseAutoencoder(
 
     def _fit(self, X, X_noisy, sample_weight, *, fresh, n_epochs, validate, restart_schedule):
         # Ctrl-C stops the fit at the start of a batch, where the model can be left whole.
-        with interrupts_deferred(), self._rollback_on_error():
+        with interrupts_deferred(), self._rollback_on_error() as rollback:
             check_counts_are_not_bools(self, self._count_parameters)
             X, X_noisy = self._validate_training_data(X, X_noisy, reset=fresh)
             sample_weight = check_sample_weight(sample_weight, X)
@@ -267,7 +272,9 @@ class BaseAutoencoder(
             if restart_schedule:
                 self._schedule_origin = self.n_iter_
             self.learning_rate_ = self._schedule_in_force(started_by_fit=restart_schedule)
-            self._train(X, X_noisy, sample_weight, n_epochs=n_epochs, validate=validate)
+            self._train(
+                X, X_noisy, sample_weight, n_epochs=n_epochs, validate=validate, rollback=rollback
+            )
         return self
 
     def _schedule_in_force(self, *, started_by_fit):
@@ -290,7 +297,7 @@ class BaseAutoencoder(
         """
         saved = snapshot(self)
         try:
-            yield
+            yield saved
         except FitInterrupted as interrupt:
             if not interrupt.model_kept:
                 restore(self, saved)
@@ -412,7 +419,7 @@ class BaseAutoencoder(
             self.module_.parameters(), float(self.learning_rate_init), float(self.alpha)
         )
 
-    def _train(self, X, X_noisy, sample_weight, *, n_epochs, validate):
+    def _train(self, X, X_noisy, sample_weight, *, n_epochs, validate, rollback=None):
         if self.loss_ == "bce":
             check_bce_target(X)
         # Resolved at every call so that set_params(corruption__std=...) between
@@ -420,14 +427,21 @@ class BaseAutoencoder(
         self.corruption_ = make_corruption(self.corruption)
         self.corruption_.prepare(X)
         precision = resolve_matmul_precision(self.matmul_precision, self.device_)
-        self.matmul_precision_ = measure_precision(precision, self.device_)
+        has_convolutions = any(
+            isinstance(layer, torch.nn.modules.conv._ConvNd) for layer in self.module_.modules()
+        )
+        self.matmul_precision_ = measure_precision(
+            precision, self.device_, convolutions=has_convolutions
+        )
         if self.matmul_precision_ not in (precision, self.matmul_precision):
             warn(
                 f"This fit asked for {precision} matrix products, but torch ran a probe "
-                f"product in that mode at {self.matmul_precision_} (a process-wide switch "
-                "such as torch.backends.mkldnn.matmul.fp32_precision or "
-                "torch.backends.cuda.matmul.fp32_precision is set); matmul_precision_ says "
-                "what ran. Reset that switch to 'ieee' for full float32 products.",
+                f"product in that mode at {self.matmul_precision_}: a process-wide switch "
+                "of torch's (torch.backends.mkldnn.matmul.fp32_precision, "
+                "torch.backends.cuda.matmul.fp32_precision, or for convolutions "
+                "torch.backends.cudnn.conv.fp32_precision, TF32 by default on CUDA) "
+                "changes them. matmul_precision_ says what ran; set that switch to 'ieee' "
+                "for full float32 products.",
                 PrecisionWarning,
             )
         data = prepare_data(
@@ -480,6 +494,9 @@ class BaseAutoencoder(
                 record=self._record_epoch,
                 on_epoch_start=tasks.epoch_begins,
                 on_epoch_end=callbacks_say_stop,
+                on_first_checkpoint=(
+                    None if rollback is None else partial(rollback.keep_start, self.module_)
+                ),
             )
         except _EpochInterrupted as interrupt:
             kept = self.n_iter_ >= first_epoch
@@ -788,7 +805,7 @@ class BaseAutoencoder(
             one at all, truncated, damaged, altered so that a value is out of range or
             inconsistent, or (with ``key``) not signed with that key.
         """
-        return load_model(cls, path, key=key)
+        return load_estimator(cls, path, key=key)
 
     def __getstate__(self):
         # Parameters as they are, the fitted state as declared: CPU tensors, no module.

@@ -16,7 +16,7 @@ def resolve_device(device, *, fallback_to_cpu=False):
     a model fitted on a GPU must load on a laptop.
     """
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as exc:
@@ -26,6 +26,10 @@ def resolve_device(device, *, fallback_to_cpu=False):
         ) from exc
     problem = _unavailability(resolved)
     if problem is None:
+        # "cuda" names the current device: say which, as the tensors there do
+        # ("cuda:0"), so that device_ compares equal to their .device.
+        if resolved.type == "cuda" and resolved.index is None:
+            return torch.device("cuda", torch.cuda.current_device())
         return resolved
     if fallback_to_cpu:
         warn(f"{problem}; using the CPU instead.", DeviceWarning)

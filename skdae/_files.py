@@ -191,6 +191,13 @@ def _check_can_create_files_in(folder, target):
         ) from exc
 
 
+def quoted(value, limit=200):
+    """``repr(value)`` for a message, cut to ``limit`` characters and printable (a value
+    read from a file may hold anything)."""
+    text = printable(repr(value))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def printable(text):
     """``text`` on one line, every other control character escaped as ``repr`` does,
     so that a message can quote what a file holds without driving the terminal."""

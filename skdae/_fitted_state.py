@@ -22,6 +22,7 @@ import torch
 from sklearn.base import clone
 
 from skdae._device import cpu_copy, resolve_device
+from skdae._files import quoted
 from skdae._network import load_state
 
 REQUIRED = object()  # no default: every version of skdae saved this attribute
@@ -65,7 +66,7 @@ def count(low=0, high=None):
             or (high is not None and value >= high)
         ):
             bounds = f">= {low}" + (f" and < {high}" if high is not None else "")
-            raise ValueError(f"an integer {bounds}, got {_short(value)}")
+            raise ValueError(f"an integer {bounds}, got {quoted(value, 60)}")
 
     return check
 
@@ -76,7 +77,7 @@ def one_of(options):
 
     def check(value):
         if not isinstance(value, str) or value not in options:
-            raise ValueError(f"one of {list(options)}, got {_short(value)}")
+            raise ValueError(f"one of {list(options)}, got {quoted(value, 60)}")
 
     return check
 
@@ -91,7 +92,7 @@ def number(*, low=-math.inf):
             or not math.isfinite(value)
             or value < low
         ):
-            raise ValueError(f"a finite number >= {low}, got {_short(value)}")
+            raise ValueError(f"a finite number >= {low}, got {quoted(value, 60)}")
 
     return check
 
@@ -104,7 +105,7 @@ def numbers(*, low=-math.inf, allow_none=False):
         if value is None and allow_none:
             return
         if not isinstance(value, list):
-            raise ValueError(f"a list of numbers, got {_short(value)}")
+            raise ValueError(f"a list of numbers, got {quoted(value, 60)}")
         for item in value:
             each(item)
 
@@ -114,18 +115,13 @@ def numbers(*, low=-math.inf, allow_none=False):
 def strings(value):
     """A check: a list of str."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"a list of strings, got {_short(value)}")
+        raise ValueError(f"a list of strings, got {quoted(value, 60)}")
 
 
 def mapping(value):
     """A check: a dict with str keys."""
     if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-        raise ValueError(f"an object, got {_short(value)}")
-
-
-def _short(value):
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+        raise ValueError(f"an object, got {quoted(value, 60)}")
 
 
 def _export(value, kind):
@@ -151,14 +147,18 @@ class FittedStateMixin:
     def _is_fitted(self):
         return all(hasattr(self, field.name) for field in self._fitted_fields if not field.optional)
 
-    def _get_fitted_state(self):
-        """A copy of everything ``fit`` learned, on the CPU; None when not fitted."""
+    def _get_fitted_state(self, *, tensors=True):
+        """A copy of everything ``fit`` learned, on the CPU; None when not fitted.
+
+        ``tensors=False`` leaves out the network's and the optimizer's tensors (what a
+        rollback takes from the live objects instead, see :func:`snapshot`).
+        """
         if not self._is_fitted():
             return None
         return {
             field.name: _export(getattr(self, field.name), field.kind)
             for field in self._fitted_fields
-            if hasattr(self, field.name)
+            if hasattr(self, field.name) and (tensors or field.kind not in (MODULE, OPTIMIZER))
         }
 
     def _set_fitted_state(self, state, *, device=None, module=None, optimizer=None):
@@ -233,22 +233,52 @@ def _match_parameter_layouts(optimizer):
 
 
 def snapshot(estimator):
-    """What to restore if the next fit fails, or None for an unfitted estimator.
+    """What to restore if the next fit fails (a :class:`Rollback`).
 
-    The fitted state (copied) and the live network and optimizer: the parameters may
-    have changed since they were built (a failed ``set_params(...)`` then ``fit``), so
-    a rollback reuses them rather than building new ones from the parameters.
+    No tensor is copied here. A fit that builds a new network leaves the old one
+    untouched, so the rollback puts the old objects back as they are; a fit that trains
+    the live network in place (``partial_fit``, ``warm_start``) copies it once, on its
+    device, when its first epoch starts (the copy that epoch keeps anyway to undo a
+    Ctrl-C), and the rollback loads that copy. The parameters may have changed since the
+    network was built (a failed ``set_params(...)`` then ``fit``), so a rollback reuses
+    the live objects rather than building new ones from the parameters.
     """
-    state = estimator._get_fitted_state()
+    state = estimator._get_fitted_state(tensors=False)
     if state is None:
-        return None
-    return state, estimator.device_, estimator.module_, estimator._optimizer
+        return Rollback(None)
+    return Rollback(state, estimator.device_, estimator.module_, estimator._optimizer)
 
 
-def restore(estimator, saved):
+class Rollback:
+    """The estimator as it was before a fit: its fitted values (copied), its live network
+    and optimizer, and their tensors once training touches them (:meth:`keep_start`)."""
+
+    def __init__(self, state, device=None, module=None, optimizer=None):
+        self.state, self.device, self.module, self.optimizer = state, device, module, optimizer
+        self.start = None  # (network state, optimizer state) before training changed them
+
+    def keep_start(self, module, checkpoint):
+        """``checkpoint`` holds ``module`` and its optimizer as they were before the
+        first step of this fit: the tensors to restore if this is the live network."""
+        if self.start is None and module is self.module:
+            self.start = checkpoint
+
+
+def restore(estimator, rollback):
     """Put back what :func:`snapshot` saved (or make the estimator unfitted again)."""
-    if saved is None:
+    if rollback.state is None:
         estimator._clear_fitted_state()
-    else:
-        state, device, module, optimizer = saved
-        estimator._set_fitted_state(state, device=device, module=module, optimizer=optimizer)
+        return
+    module, optimizer = rollback.module, rollback.optimizer
+    # Untouched objects give their own state; trained ones, the copy of their start.
+    module_state, optimizer_state = rollback.start or (
+        module.state_dict(),
+        optimizer.state_dict(),
+    )
+    state = dict(rollback.state)
+    for field in estimator._fitted_fields:
+        if field.kind == MODULE:
+            state[field.name] = module_state
+        elif field.kind == OPTIMIZER:
+            state[field.name] = optimizer_state
+    estimator._set_fitted_state(state, device=rollback.device, module=module, optimizer=optimizer)

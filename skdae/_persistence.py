@@ -33,7 +33,7 @@ from skdae._corruption import (
     SaltAndPepperNoise,
     SwapNoise,
 )
-from skdae._files import atomic_write, printable
+from skdae._files import atomic_write, printable, quoted
 from skdae._fitted_state import CORRUPTION, MODULE, OPTIMIZER, REQUIRED
 from skdae._legacy_model_file import is_legacy_model_file, read_legacy_model_file
 from skdae._model_file import _parse_json, check_key, read_model_file, write_model_file
@@ -132,7 +132,7 @@ def save_model(estimator, path, *, include_optimizer=True, key=None):
 # ----------------------------------------------------------------------- loading
 
 
-def load_model(estimator_class, path, *, key=None):
+def load_estimator(estimator_class, path, *, key=None):
     """Read a model written by :func:`save_model` (or by skdae 0.1 to 0.3).
 
     ``estimator_class`` is the class the file must hold, or a tuple of classes of
@@ -309,8 +309,8 @@ def _check_architecture(estimator, path, fitted):
         arch[name] != expected[name] for name in arch
     ):
         raise ModelFileError(
-            f"{path}: its architecture {_short(arch)} does not match its parameters and "
-            f"n_features_in_={fitted['n_features_in_']} (expected {_short(expected)})."
+            f"{path}: its architecture {quoted(arch)} does not match its parameters and "
+            f"n_features_in_={fitted['n_features_in_']} (expected {quoted(expected)})."
         )
 
 
@@ -450,10 +450,10 @@ def corruption_from_json(spec, depth=0):
     The result is validated as ``fit`` validates a corruption.
     """
     if not isinstance(spec, dict) or set(spec) != {"class", "params"}:
-        raise ModelFileError(f"A corruption in the model file is malformed: {_short(spec)}.")
+        raise ModelFileError(f"A corruption in the model file is malformed: {quoted(spec)}.")
     cls = _CORRUPTIONS.get(spec["class"]) if isinstance(spec["class"], str) else None
     if cls is None:
-        raise ModelFileError(f"Unknown corruption class {_short(spec['class'])} in the model file.")
+        raise ModelFileError(f"Unknown corruption class {quoted(spec['class'])} in the model file.")
     params = spec["params"]
     if not isinstance(params, dict) or not set(params) <= set(cls._get_param_names()):
         raise ModelFileError(f"The parameters of {cls.__name__} in the model file are malformed.")
@@ -479,8 +479,3 @@ def _plain(value):
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
-
-
-def _short(value):
-    text = repr(value)
-    return text if len(text) <= 200 else text[:197] + "..."

@@ -125,19 +125,20 @@ def full_precision(device):
 _TF32_MAX_ERROR = 2.0**-11
 
 
-def measure_precision(precision, device):
+def measure_precision(precision, device, *, convolutions=True):
     """The precision a product in ``precision``'s mode really runs at on ``device``:
     'float32', 'tf32' or 'bfloat16'.
 
-    Multiplies values in [1, 2) by an identity matrix, once as a matrix product and once
-    as a 1x1 convolution, in the mode a training step uses (autocast for 'bfloat16'),
-    and reads the format from the largest rounding error. A user's process-wide switch
+    Multiplies values in [1, 2) by an identity matrix, as a matrix product and (with
+    ``convolutions``, for networks that have them) as a 1x1 convolution, in the mode a
+    training step uses (autocast for 'bfloat16'), and reads the format from the largest
+    rounding error. A user's process-wide switch
     (oneDNN's bfloat16 mode, CUDA's TF32) shows up here as what it does, on this
     hardware, and not as what a flag promises. Cached per device, precision and the
     state of torch's switches.
     """
     device = torch.device(device)
-    return _measure(precision, device, _switches_state(device))
+    return _measure(precision, device, bool(convolutions), _switches_state(device))
 
 
 def _switches_state(device):
@@ -155,18 +156,20 @@ def _switches_state(device):
 
 
 @lru_cache(maxsize=32)
-def _measure(precision, device, _switches):
+def _measure(precision, device, convolutions, _switches):
     generator = torch.Generator().manual_seed(0)
     # Shapes of a real layer: small products may take kernels that large ones do not.
     values = 1.0 + torch.rand((256, 256), generator=generator)
     values = values.to(device)
     identity = torch.eye(256, device=device)
     with torch.no_grad(), autocast(precision, device):
-        product = torch.mm(values, identity)
-        convolved = torch.nn.functional.conv2d(
-            values.reshape(1, 256, 16, 16), identity.reshape(256, 256, 1, 1)
-        ).reshape(256, 256)
-    return _format_of((product, convolved), values)
+        results = [torch.mm(values, identity)]
+        if convolutions:
+            convolved = torch.nn.functional.conv2d(
+                values.reshape(1, 256, 16, 16), identity.reshape(256, 256, 1, 1)
+            )
+            results.append(convolved.reshape(256, 256))
+    return _format_of(results, values)
 
 
 def _format_of(results, values):

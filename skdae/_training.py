@@ -137,8 +137,7 @@ def train_one_epoch(
     order = (
         torch.randperm(n_samples, generator=generator, device=X_target.device) if shuffle else None
     )
-    total = torch.zeros((), dtype=torch.float64, device=X_target.device)
-    mass = torch.zeros((), dtype=torch.float64, device=X_target.device)
+    mean = LossMean(X_target.device)
     for start in range(0, n_samples, batch_size):
         check_interrupt()
         if shuffle:
@@ -159,23 +158,19 @@ def train_one_epoch(
                 group["lr"] = rate
         weights = value_weights(observed, sample_weight, rows, target)
         if weights is None:
-            batch_loss = step(inputs, target)
-            total.add_(batch_loss, alpha=target.shape[0])
+            mean.add_rows(step(inputs, target), target.shape[0])
         else:
             batch_mass = weights.sum()
             # The weighted mean over the batch: its gradient is the unweighted one's
             # when every weight is 1 and nothing is missing.
             batch_loss = step(inputs, target, weights / batch_mass.clamp_min(1e-30))
-            total.add_(batch_loss * batch_mass)
-            mass.add_(batch_mass)
+            mean.add_weighted(batch_loss * batch_mass, batch_mass)
         optimizer.step()
         if (start // batch_size + 1) % FLUSH_SUBNORMALS_EVERY == 0:
             flush_subnormal_state(optimizer)
         if on_batch is not None:
             on_batch(min(start + batch_size, n_samples), n_samples)
-    if observed is None and sample_weight is None:
-        return float(total) / n_samples
-    return float(total) / max(float(mass), 1e-30)
+    return mean.value()
 
 
 # What a missing value is presented to the network as: the value MaskingNoise uses, so a
@@ -211,8 +206,7 @@ def evaluation_loss(module, loss, X_input, X_target, batch_size, observed=None, 
     weighted as :func:`train_one_epoch` weighs it."""
     module.eval()
     loss_fn = LOSSES[loss]
-    total = torch.zeros((), dtype=torch.float64, device=X_target.device)
-    mass = torch.zeros((), dtype=torch.float64, device=X_target.device)
+    mean = LossMean(X_target.device)
     # In float32, whatever precision the training steps run at.
     with full_precision(X_target.device):
         for start in range(0, X_target.shape[0], batch_size):
@@ -220,13 +214,38 @@ def evaluation_loss(module, loss, X_input, X_target, batch_size, observed=None, 
             rows = slice(start, start + batch_size)
             weights = value_weights(observed, sample_weight, rows, X_target[rows])
             if weights is None:
-                total += loss_fn(module, X_input[rows], X_target[rows]) * X_target[rows].shape[0]
+                n_rows = X_target[rows].shape[0]
+                mean.add_rows(loss_fn(module, X_input[rows], X_target[rows]), n_rows)
             else:
-                total += loss_fn(module, X_input[rows], X_target[rows], weights)
-                mass += weights.sum()
-    if observed is None and sample_weight is None:
-        return float(total) / X_target.shape[0]
-    return float(total) / max(float(mass), 1e-30)
+                weighted_sum = loss_fn(module, X_input[rows], X_target[rows], weights)
+                mean.add_weighted(weighted_sum, weights.sum())
+    return mean.value()
+
+
+class LossMean:
+    """The mean loss of a pass over the data, summed on the device (one host sync, when
+    it is read): per row, or weighted by value weights (missing values, sample weights).
+    """
+
+    def __init__(self, device):
+        self._total = torch.zeros((), dtype=torch.float64, device=device)
+        self._mass = torch.zeros((), dtype=torch.float64, device=device)
+        self._rows = 0
+
+    def add_rows(self, batch_mean, n_rows):
+        """A batch's mean loss over its ``n_rows`` rows."""
+        self._total.add_(batch_mean, alpha=n_rows)
+        self._rows += n_rows
+
+    def add_weighted(self, weighted_sum, mass):
+        """A batch's loss summed with its value weights, and the weights' sum."""
+        self._total.add_(weighted_sum)
+        self._mass.add_(mass)
+
+    def value(self):
+        if self._rows:
+            return float(self._total) / self._rows
+        return float(self._total) / max(float(self._mass), 1e-30)
 
 
 class EarlyStopping:
@@ -443,6 +462,7 @@ def fit_loop(
     record,
     on_epoch_start=None,
     on_epoch_end=None,
+    on_first_checkpoint=None,
 ):
     """Train ``module`` for up to ``n_epochs`` epochs, numbered from ``first_epoch``.
 
@@ -460,6 +480,10 @@ def fit_loop(
     it began). Within :func:`~skdae._interrupts.interrupts_deferred`, as in the
     estimators' fits, Ctrl-C takes effect at the start of a batch only, so the steps
     between (recording, the stopper's update) happen whole.
+
+    ``on_first_checkpoint(checkpoint)``, when given, receives the copy of the network's
+    and the optimizer's state taken before the first step: the estimator's rollback
+    keeps it rather than copying them again.
     """
     device = data.target.device
     on_batch = progress.batch_done if progress.verbose >= 2 else None
@@ -473,6 +497,8 @@ def fit_loop(
             if on_epoch_start is not None:
                 on_epoch_start()
             checkpoint = (copy_state(module), _copy_optimizer_state(optimizer))
+            if epoch == first_epoch and on_first_checkpoint is not None:
+                on_first_checkpoint(checkpoint)
             progress.start_epoch()
             loss = _train_epoch(module, optimizer, step, data, settings, epoch, on_batch, device)
             validation_loss = None

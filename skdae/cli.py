@@ -30,7 +30,7 @@ from skdae._io import FORMATS, data_format, read_array, write_array
 from skdae._job import OUTPUT_FILES, evaluate_model, load_job_data, make_job_noise, train_job
 from skdae._network import ACTIVATIONS
 from skdae._noise_spec import NOISE_SPEC_HELP, parse_noise_spec
-from skdae._persistence import load_model as load_model_file
+from skdae._persistence import load_estimator
 from skdae._precision import MATMUL_PRECISIONS
 from skdae._schedule import LEARNING_RATE_SETTINGS
 from skdae._validation import InvalidParameterError
@@ -232,6 +232,30 @@ def _build_parser():
     evaluate.add_argument("--output", "-o", default=None, help="also write the JSON to this file")
     evaluate.set_defaults(handler=_evaluate)
 
+    export = commands.add_parser(
+        "export",
+        help="export a trained model to ONNX, to run without Python",
+        description="Write MODEL's inference as an ONNX graph to OUTPUT (e.g. model.onnx), "
+        "which onnxruntime and other ONNX runtimes run from any language. Needs the onnx "
+        "extra: pip install 'skdae[onnx]'.",
+    )
+    export.add_argument("model", help="a model.skdae written by 'skdae train' (never a pickle)")
+    export.add_argument("output", help="the ONNX file to write (replaced atomically)")
+    export.add_argument(
+        "--method",
+        choices=["predict", "transform", "inverse_transform", "score_samples"],
+        default="predict",
+        help="what the graph computes: predict denoises, transform gives the codes, "
+        "inverse_transform decodes codes, score_samples scores rows (default %(default)s)",
+    )
+    export.add_argument(
+        "--target-opset",
+        type=int,
+        default=None,
+        help="ONNX opset of the graph (default: the latest skl2onnx supports)",
+    )
+    export.set_defaults(handler=_export)
+
     summary = commands.add_parser("summary", help="print a model's layers and parameter counts")
     summary.add_argument("model", help=MODEL_HELP)
     summary.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
@@ -359,6 +383,19 @@ def _evaluate(args):
     return EXIT_OK
 
 
+def _export(args):
+    check_output_file(args.output, _inputs(args))
+    try:
+        from skdae.onnx import export_model_file
+    except ImportError as exc:  # a user's missing extra: one line with the pip command
+        raise InputError(str(exc)) from None
+    path = export_model_file(
+        args.model, args.output, method=args.method, target_opset=args.target_opset
+    )
+    print(f"Exported the {args.method} of {args.model} to {path}")
+    return EXIT_OK
+
+
 def _inputs(args):
     """(what, path) for every file the command reads: no output may replace one."""
     inputs = [("model file", args.model)] if hasattr(args, "model") else []
@@ -391,7 +428,7 @@ def load_model(path, *, trust_pickle=False):
     if problem:
         raise ModelFileError(f"model file {path} {problem}.")
     if path.suffix not in (".joblib", ".pkl", ".pickle"):
-        return load_model_file(AUTOENCODERS, path)
+        return load_estimator(AUTOENCODERS, path)
     if not trust_pickle:
         raise ModelFileError(
             f"{path} is a pickle, and loading a pickle runs the code it holds. Pass "

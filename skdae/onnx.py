@@ -68,7 +68,7 @@ from skdae._onnx_graph import (
     reconstruct,
     score_samples,
 )
-from skdae._persistence import load_model
+from skdae._persistence import load_estimator
 from skdae._version import __version__
 from skdae.exceptions import DataFileError, InputError
 
@@ -553,7 +553,7 @@ default='predict'
             f"the ONNX output {onnx_path} is the model file itself; name another file, so "
             "that the model is kept."
         )
-    estimator = load_model(AUTOENCODERS, model_path, key=key)
+    estimator = load_estimator(AUTOENCODERS, model_path, key=key)
     model = to_onnx(estimator, method, target_opset=target_opset)
     with atomic_write(onnx_path, validate=_check_onnx_file) as stream:
         stream.write(model.SerializeToString())

@@ -8,7 +8,7 @@ The files live in ``skdae/pretrained_models/`` in the pickle-free format of
 from importlib import resources
 
 from skdae._architectures import AUTOENCODERS
-from skdae._persistence import load_model
+from skdae._persistence import load_estimator
 from skdae.exceptions import InputError
 
 __all__ = ["PRETRAINED_MODELS", "load_pretrained"]
@@ -63,4 +63,4 @@ def load_pretrained(name):
         )
     resource = resources.files("skdae.pretrained_models").joinpath(f"{name}.skdae")
     with resources.as_file(resource) as path:
-        return load_model(AUTOENCODERS, path)
+        return load_estimator(AUTOENCODERS, path)

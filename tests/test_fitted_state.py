@@ -77,6 +77,45 @@ def test_divergence_in_a_warm_start_leaves_the_previous_model(small_X):
     assert_same_fitted_state(dae, before)
 
 
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit", "fresh fit"])
+def test_a_failure_in_a_later_epoch_restores_the_model_of_before_the_call(
+    small_X, monkeypatch, how
+):
+    """The rollback restores the start of the call, not of the epoch that failed: the
+    network trained in place is loaded from the copy taken before its first step, and
+    one built anew leaves the old one untouched."""
+    import skdae._training as training
+
+    dae = DenoisingAutoencoder(**{**FAST, "max_iter": 3}, warm_start=how == "warm_start")
+    dae.fit(small_X)
+    before = _copy(dae)
+    failing_epoch = dae.n_iter_ + (2 if how == "warm_start" else 1)
+    if how == "fresh fit":
+        failing_epoch = 2
+    original = training._check_finite
+
+    def diverge_late(epoch, loss, validation_loss):
+        if epoch == failing_epoch:
+            raise DivergenceError(f"injected at epoch {epoch}")
+        return original(epoch, loss, validation_loss)
+
+    monkeypatch.setattr(training, "_check_finite", diverge_late)
+    with pytest.raises(DivergenceError, match="injected"):
+        dae.partial_fit(small_X) if how == "partial_fit" else dae.fit(small_X)
+    assert_same_fitted_state(dae, before)
+
+
+def test_a_snapshot_copies_no_tensor(small_X):
+    """Taking the rollback point costs no copy of the weights or the optimizer."""
+    from skdae._fitted_state import snapshot
+
+    dae = DenoisingAutoencoder(**FAST).fit(small_X)
+    rollback = snapshot(dae)
+    assert rollback.module is dae.module_ and rollback.optimizer is dae._optimizer
+    assert "module_" not in rollback.state and "_optimizer" not in rollback.state
+    assert rollback.start is None
+
+
 @pytest.mark.parametrize(
     "change", [{"latent_dim": 3}, {"hidden_layer_sizes": (8,)}, {"loss": "mse"}]
 )
