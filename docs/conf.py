@@ -101,7 +101,7 @@ def _command_help(out_dir):
     from skdae.cli import main
 
     os.environ["COLUMNS"] = "88"  # argparse wraps to the terminal width
-    for command in ["", "train", "evaluate", "denoise", "summary"]:
+    for command in ["", "train", "evaluate", "denoise", "export", "summary"]:
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer), contextlib.suppress(SystemExit):
             main([command, "--help"] if command else ["--help"])

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from skdae._conv_network import _Flatten, _ToImage
+from skdae._conv_network import _CONV, _CONV_TRANSPOSE, _Flatten, _ToImage
 from skdae._training import MISSING_INPUT
 from skdae.exceptions import InputError
 
@@ -30,6 +30,16 @@ from skdae.exceptions import InputError
 METHODS = ("transform", "predict", "inverse_transform", "score_samples")
 
 _ELEMENTWISE = {nn.ReLU: "Relu", nn.Tanh: "Tanh", nn.Sigmoid: "Sigmoid"}
+# torch's convolutions and skdae's (which differ only in running one-pixel inputs in
+# float32 under autocast): a subclass with another forward could compute anything.
+_CONVOLUTIONS = (
+    nn.Conv1d,
+    nn.Conv2d,
+    nn.ConvTranspose1d,
+    nn.ConvTranspose2d,
+    *_CONV.values(),
+    *_CONV_TRANSPOSE.values(),
+)
 
 
 def _weights(tensor):
@@ -103,7 +113,7 @@ class _Stack:
         if (
             isinstance(padding, str)
             or layer.padding_mode != "zeros"
-            or type(layer) not in (nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTranspose2d)
+            or type(layer) not in _CONVOLUTIONS
         ):
             raise _unsupported(layer, where)
         w = self.writer

@@ -746,3 +746,40 @@ def test_user_errors_reach_the_terminal_as_one_line(trained, tmp_path):
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "it is the model file" in result.stderr
     assert model.read_bytes() == before
+
+
+# ------------------------------------------------------------------------- export
+
+
+def test_export_writes_an_onnx_graph_that_predicts_as_the_model_does(trained, tmp_path, capsys):
+    pytest.importorskip("skl2onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from skdae import DenoisingAutoencoder
+    from skdae.datasets import load_mnist_sample
+
+    target = tmp_path / "model.onnx"
+    assert main(["export", str(trained / "model.skdae"), str(target)]) == 0
+    assert f"to {target}" in capsys.readouterr().out
+    X = load_mnist_sample().X_test[:20]
+    session = ort.InferenceSession(str(target), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {session.get_inputs()[0].name: X})
+    expected = DenoisingAutoencoder.load(trained / "model.skdae").predict(X)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_export_never_writes_over_the_model(trained, tmp_path, capsys):
+    model = tmp_path / "model.skdae"
+    model.write_bytes((trained / "model.skdae").read_bytes())
+    before = model.read_bytes()
+    assert main(["export", str(model), str(model)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("skdae export: error:")
+    assert model.read_bytes() == before
+
+
+def test_export_without_the_extra_says_how_to_get_it(trained, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "skdae.onnx", None)  # as if it could not be imported
+    assert main(["export", str(trained / "model.skdae"), str(tmp_path / "m.onnx")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert not (tmp_path / "m.onnx").exists()
