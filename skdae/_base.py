@@ -11,12 +11,14 @@ before completing an epoch leaves the estimator exactly as it was.
 """
 
 import math
+import threading
 from contextlib import contextmanager
 from functools import partial
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array, gen_batches
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -87,6 +89,10 @@ from skdae._validation import (
 )
 from skdae._warnings import warn
 from skdae.exceptions import FitInterrupted, InputError, PrecisionWarning
+
+# The fits in progress: id of the estimator -> the thread fitting it.
+_fits_in_progress = {}
+_fits_lock = threading.Lock()
 
 # Rows per inference block: a fixed number for a given width (never the number of rows
 # that came in, see _run_in_batches), capped so that a block's float32 input stays near
@@ -261,7 +267,11 @@ class BaseAutoencoder(
 
     def _fit(self, X, X_noisy, sample_weight, *, fresh, n_epochs, validate, restart_schedule):
         # Ctrl-C stops the fit at the start of a batch, where the model can be left whole.
-        with interrupts_deferred(), self._rollback_on_error() as rollback:
+        with (
+            interrupts_deferred(),
+            self._one_fit_at_a_time(),
+            self._rollback_on_error() as rollback,
+        ):
             check_counts_are_not_bools(self, self._count_parameters)
             X, X_noisy = self._validate_training_data(X, X_noisy, reset=fresh)
             sample_weight = check_sample_weight(sample_weight, X)
@@ -287,6 +297,27 @@ class BaseAutoencoder(
         if started_by_fit:
             return "cosine"
         return getattr(self, "learning_rate_", "constant")
+
+    @contextmanager
+    def _one_fit_at_a_time(self):
+        """Refuse a fit of this estimator while another thread fits it: their epochs
+        would interleave into a model that no file can describe (a fit nested in the
+        same thread, from a callback, goes through)."""
+        me = threading.get_ident()
+        with _fits_lock:
+            owner = _fits_in_progress.get(id(self))
+            if owner is not None and owner != me:
+                raise InputError(
+                    f"This {type(self).__name__} is being fitted in another thread. Fit a "
+                    "clone of it (sklearn.base.clone) in this one, or wait for that fit."
+                )
+            _fits_in_progress[id(self)] = me
+        try:
+            yield
+        finally:
+            if owner is None:
+                with _fits_lock:
+                    _fits_in_progress.pop(id(self), None)
 
     @contextmanager
     def _rollback_on_error(self):
@@ -491,7 +522,7 @@ class BaseAutoencoder(
                 n_epochs=n_epochs,
                 progress=progress,
                 stopper=stopper,
-                record=self._record_epoch,
+                record=partial(self._record_epoch, stopper=stopper),
                 on_epoch_start=tasks.epoch_begins,
                 on_epoch_end=callbacks_say_stop,
                 on_first_checkpoint=(
@@ -517,12 +548,18 @@ class BaseAutoencoder(
         self._finish_training(stopper)
         tasks.fit_ends()
 
-    def _record_epoch(self, result):
+    def _record_epoch(self, result, stopper=None):
+        """Record a finished epoch, leaving every fitted attribute consistent: a model
+        saved from a callback here loads (the best loss so far, not +inf)."""
         self.n_iter_ = result.epoch
         self.loss_curve_.append(result.loss)
         self.epoch_times_.append(result.seconds)
         if result.validation_loss is not None:
             self.validation_scores_.append(-result.validation_loss)
+        if stopper is not None and stopper.best_epoch is not None:
+            self.best_loss_, self.best_epoch_ = stopper.best_loss, stopper.best_epoch
+        elif stopper is None:
+            self.best_loss_, self.best_epoch_ = min(self.loss_curve_), result.epoch
 
     def _finish_training(self, stopper):
         if stopper is not None and stopper.best_state is not None:
@@ -769,6 +806,20 @@ class BaseAutoencoder(
         True
         """
         check_is_fitted(self)
+        owner = _fits_in_progress.get(id(self))
+        if owner is not None and owner != threading.get_ident():
+            raise InputError(
+                f"{type(self).__name__}.save was called while another thread is fitting "
+                "this estimator, whose weights and curves change between any two of "
+                "its lines. Save from a callback of that fit (its fitted_estimator), or "
+                "after fit returns."
+            )
+        if not self.n_iter_:
+            raise NotFittedError(
+                f"This {type(self).__name__} has not completed an epoch of its first fit "
+                "yet: there is no model to save. Save after the first epoch (a "
+                "callback's on_fit_task_end) or after fit returns."
+            )
         return save_model(self, path, include_optimizer=include_optimizer, key=key)
 
     @classmethod

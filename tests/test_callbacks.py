@@ -120,3 +120,101 @@ def test_the_progress_bar_reaches_the_autoencoder_in_a_pipeline_and_a_search(dig
     )
     search.set_callbacks(_progress_bar()).fit(X, y)
     assert search.best_params_["dae__latent_dim"] in (2, 4)
+
+
+# ------------------------------------------------- saving during a fit (issue 29.4)
+
+
+class Saver:
+    """Saves the estimator (the live one and the callback's fitted copy) at every hook
+    where it gets one, and loads each file back at once."""
+
+    def __init__(self, folder):
+        self.folder, self.saved, self.refused = folder, [], []
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def _save(self, estimator, where):
+        path = self.folder / f"{len(self.saved) + len(self.refused)}-{where}.skdae"
+        try:
+            estimator.save(path)
+        except ValueError as exc:  # NotFittedError: no epoch completed yet
+            self.refused.append((where, str(exc)))
+            return
+        loaded = type(estimator).load(path)
+        self.saved.append((where, estimator.n_iter_, loaded))
+
+    def on_fit_task_begin(self, estimator, context, *, X=None):
+        self._save(estimator, f"begin-{context.task_name}")
+
+    def on_fit_task_end(self, estimator, context, *, metadata=None, fitted_estimator=None):
+        self._save(estimator, f"end-{context.task_name}")
+        if fitted_estimator is not None:
+            self._save(fitted_estimator, f"fitted-{context.task_name}")
+        return False
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+@pytest.mark.parametrize("second", ["none", "warm_start", "partial_fit"])
+def test_whatever_save_writes_during_a_fit_load_reads_back(
+    small_X, tmp_path, early_stopping, second
+):
+    saver = Saver(tmp_path)
+    dae = DenoisingAutoencoder(
+        **FAST, early_stopping=early_stopping, warm_start=second == "warm_start"
+    ).set_callbacks(saver)
+    dae.fit(small_X)
+    if second == "warm_start":
+        dae.fit(small_X)
+    elif second == "partial_fit":
+        dae.partial_fit(small_X)
+    # Before the first epoch of the first fit there is no model: refused, clearly.
+    assert [where for where, _ in saver.refused] == ["begin-fit", "begin-epoch"]
+    assert all("has not completed an epoch" in message for _, message in saver.refused)
+    assert len(saver.saved) >= 3 * FAST["max_iter"]
+    for where, n_iter, loaded in saver.saved:
+        assert loaded.n_iter_ == n_iter, where
+        assert np.isfinite(loaded.best_loss_), where
+        assert loaded.predict(small_X).shape == small_X.shape
+
+
+def test_save_from_another_thread_during_a_fit_is_refused_and_the_fit_goes_on(small_X, tmp_path):
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+
+    class Pause:
+        def setup(self, estimator, context):
+            pass
+
+        def teardown(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context, *, X=None):
+            pass
+
+        def on_fit_task_end(self, estimator, context, *, metadata=None, fitted_estimator=None):
+            if context.task_name == "epoch" and not started.is_set():
+                started.set()
+                release.wait(10)
+            return False
+
+    dae = DenoisingAutoencoder(**FAST).set_callbacks(Pause())
+    thread = threading.Thread(target=dae.fit, args=(small_X,))
+    thread.start()
+    started.wait(10)
+    try:
+        with pytest.raises(ValueError, match="another thread is fitting"):
+            dae.save(tmp_path / "mid-fit.skdae")
+        with pytest.raises(ValueError, match="being fitted in another thread"):
+            dae.fit(small_X)
+    finally:
+        release.set()
+        thread.join(30)
+    assert dae.n_iter_ == FAST["max_iter"]
+    loaded = DenoisingAutoencoder.load(dae.save(tmp_path / "after.skdae"))
+    np.testing.assert_array_equal(loaded.predict(small_X), dae.predict(small_X))
