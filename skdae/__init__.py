@@ -10,7 +10,7 @@ from skdae._corruption import (
     SaltAndPepperNoise,
     SwapNoise,
 )
-from skdae._estimator import DenoisingAutoencoder
+from skdae._dense_estimator import DenoisingAutoencoder
 from skdae._imputer import DenoisingAutoencoderImputer
 from skdae._version import __version__
 

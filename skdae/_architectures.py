@@ -5,7 +5,7 @@ them) and for :mod:`skdae.pretrained` (whose files each say which class they hol
 """
 
 from skdae._conv_estimator import ConvDenoisingAutoencoder
-from skdae._estimator import DenoisingAutoencoder
+from skdae._dense_estimator import DenoisingAutoencoder
 
 ARCHITECTURES = {"dense": DenoisingAutoencoder, "conv": ConvDenoisingAutoencoder}
 AUTOENCODERS = tuple(ARCHITECTURES.values())

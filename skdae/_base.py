@@ -3,8 +3,8 @@
 :class:`BaseAutoencoder` is the family's one implementation of the scikit-learn
 contract (``fit``, ``partial_fit``, ``transform``, ``inverse_transform``, ``predict``,
 ``score``, ``summary``, ``save`` / ``load``, pickling). A member of the family supplies
-its parameters, their constraints and its network: ``_make_architecture`` (the sizes the
-network is built from, checked against the data) and ``_network_builder``. Training
+its parameters, their constraints and its network, through the member protocol of
+``skdae._member`` (:class:`~skdae._member.AutoencoderMember`). Training
 runs through ``skdae._training.fit_loop``; the fitted state is declared once in
 ``_fitted_fields`` (``skdae._fitted_state``), and a fit that fails or is interrupted
 before completing an epoch leaves the estimator exactly as it was.
@@ -43,6 +43,7 @@ from skdae._fitted_state import (
     strings,
 )
 from skdae._interrupts import check_interrupt, interrupts_deferred
+from skdae._member import AutoencoderMember
 from skdae._network import OUTPUT_ACTIVATIONS, format_summary, load_state, summarize
 from skdae._persistence import (
     library_versions,
@@ -132,6 +133,7 @@ TRAINING_PARAMETER_CONSTRAINTS = {
 
 
 class BaseAutoencoder(
+    AutoencoderMember,
     DocLinkMixin,
     CallbackSupportMixin,
     FittedStateMixin,
@@ -165,19 +167,8 @@ class BaseAutoencoder(
         Fitted("module_", MODULE),
         Fitted("_optimizer", OPTIMIZER, default=None),
     )
-    # Parameters that models saved by older versions lack, with the values that
-    # reproduce how they were trained; each subclass lists its own.
-    _parameters_of_old_models: dict = {}
-    # Architecture entries that files of older versions may lack (see _persistence).
-    _architecture_entries_added: tuple = ()
-    # Parameters that hold a tuple (a model file stores them as JSON lists).
-    _tuple_parameters: tuple = ()
-
-    @staticmethod
-    def _code_width_of(latent_dim, **_):
-        """The width of the codes of a network of this architecture (``transform``'s
-        output); a member whose codes are not ``latent_dim`` wide overrides it."""
-        return latent_dim
+    # What each member supplies (its network, described by its sizes) is declared in
+    # skdae._member.AutoencoderMember.
 
     def _code_width(self):
         return type(self)._code_width_of(**self._architecture)

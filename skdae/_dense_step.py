@@ -240,6 +240,7 @@ class _FlatCopies:
     """
 
     def __init__(self, linears, dtype):
+        self._linears, self._dtype = linears, dtype
         self.parameters = [p for linear in linears for p in (linear.weight, linear.bias)]
         self.master = _flatten_into_views(self.parameters)
         self.master_grad = torch.zeros_like(self.master)
@@ -254,11 +255,7 @@ class _FlatCopies:
         """Bring the reduced copy up to the float32 weights (after an optimizer step)."""
         if self.parameters[0].data_ptr() != self.master.data_ptr():
             # Someone rebound the parameters (``module.to``, ``p.data = ...``): regroup.
-            self.master.copy_(torch.cat([p.detach().reshape(-1) for p in self.parameters]))
-            for parameter, view in zip(
-                self.parameters, _views_of(self.master, self.parameters), strict=True
-            ):
-                parameter.data = view
+            self.__init__(self._linears, self._dtype)
         self.low.copy_(self.master)
 
     def hand_over_gradients(self):

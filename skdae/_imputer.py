@@ -14,8 +14,8 @@ from sklearn.impute import MissingIndicator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skdae._corruption import MaskingNoise
+from skdae._dense_estimator import DenoisingAutoencoder
 from skdae._doc_links import DocLinkMixin
-from skdae._estimator import DenoisingAutoencoder
 from skdae._interrupts import interrupts_deferred
 from skdae._validation import HasMethods, check_feature_names_in, fit_context
 from skdae.exceptions import FitInterrupted, OvercompleteWarning

@@ -57,7 +57,7 @@ from sklearn.utils.validation import check_is_fitted
 from skdae._architectures import AUTOENCODERS
 from skdae._base import BaseAutoencoder
 from skdae._conv_estimator import ConvDenoisingAutoencoder
-from skdae._estimator import DenoisingAutoencoder
+from skdae._dense_estimator import DenoisingAutoencoder
 from skdae._files import atomic_write
 from skdae._imputer import DenoisingAutoencoderImputer
 from skdae._onnx_graph import (

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from skdae._corruption import Compose, GaussianNoise, MaskingNoise
-from skdae._estimator import DenoisingAutoencoder
+from skdae._dense_estimator import DenoisingAutoencoder
 from skdae.exceptions import InputError
 
 __all__ = ["PRESETS", "make_preset"]

@@ -98,6 +98,24 @@ def test_bfloat16_steps_match_float32_within_bfloat16_rounding(
         assert rounded  # bfloat16 really ran: not the float32 result under another name
 
 
+def test_a_bfloat16_step_follows_parameters_rebound_after_it_was_built():
+    """The step makes the float32 parameters views of one flat tensor; one rebound since
+    (``p.data = ...``) is regrouped, and its new values are the ones trained on."""
+    module = _network((8, 5), "relu", "relu", "sigmoid")
+    step = DenseStep.build(module, "bce", torch.bfloat16)
+    inputs, target = _batch(32, 7)
+    step(inputs, target)
+    first = module.encoder[0]
+    first.weight.data = torch.full_like(first.weight, 0.01)  # rebound, new values
+    expected_loss, expected_grads = _autograd_reference(module, "bce", inputs, target)
+    got_loss = step(inputs, target)
+    torch.testing.assert_close(got_loss, expected_loss, rtol=2e-2, atol=1e-3)
+    assert torch.equal(first.weight, torch.full_like(first.weight, 0.01))
+    for parameter, expected in zip(module.parameters(), expected_grads, strict=True):
+        error = torch.linalg.norm(parameter.grad - expected) / torch.linalg.norm(expected)
+        assert float(error) < 0.05
+
+
 def _masked_reference(module, loss, inputs, target, observed, row_weights):
     """The weighted loss written from its definition, differentiated by autograd: only
     observed values count, each weighted by its row's weight, normalized to sum 1."""
