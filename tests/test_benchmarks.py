@@ -288,3 +288,43 @@ def test_the_onnx_benchmark_runs_end_to_end_in_quick_mode(tmp_path):
     assert dense > 1.9 * rows["mnist-gaussian-0.4", "transform"]["onnx_bytes"]
     assert "| mnist-conv-gaussian-0.4 | predict |" in md.read_text()
     assert "| mnist-gaussian-0.4 | transform |" in run.stdout
+
+
+def _run_script(tmp_path, script, *options, timeout):
+    """Run ``benchmarks/<script>`` on the bundled sample (no full MNIST)."""
+    env = {k: v for k, v in os.environ.items() if k != "SKDAE_DATA"}
+    env["SKDAE_DATA"] = str(tmp_path / "no-data-here")
+    out = tmp_path / "results.json"
+    command = [sys.executable, str(BENCHMARKS / script), *options, "--json", str(out)]
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
+    assert run.returncode == 0, run.stderr
+    return run, json.loads(out.read_text())
+
+
+@pytest.mark.e2e
+def test_bench_precision_runs_end_to_end(tmp_path):
+    run, results = _run_script(tmp_path, "bench_precision.py", "--quick", timeout=600)
+    systems = [row["system"] for row in results["rows"]]
+    assert systems == ["per call (auto)", "process-wide switch (0.3)", "float32"]
+    assert results["rows"][2]["matmul_precision"] == "float32"
+    serving = results["serving"]
+    assert serving["bit_identical_to_alone"] is True and serving["predictions"] > 0
+    assert set(results["checks"]) == {
+        "epoch: per call / process-wide switch (goal <= 1)",
+        "PSNR: per call - process-wide switch, dB (goal >= -0.05)",
+        "serving: worst latency / epoch (goal < 0.25)",
+    }
+    assert "serving beside a" in run.stdout
+
+
+@pytest.mark.e2e
+def test_bench_gpu_runs_on_any_device_and_reports_its_targets(tmp_path):
+    markdown = tmp_path / "GPU.md"
+    options = ["--device", "cpu", "--quick", "--markdown", str(markdown), "--results-md", ""]
+    run, results = _run_script(tmp_path, "bench_gpu.py", *options, timeout=600)
+    for name in ("dense", "dense_float32", "conv"):
+        assert results[name]["train_seconds"] > 0 and results[name]["psnr"] > 0
+    assert results["dense_float32"]["matmul_precision"] == "float32"
+    targets = [check["target"] for check in results["checks"]]
+    assert "dense: throughput / 2-core CPU" in targets
+    assert "| target | value | goal | met |" in markdown.read_text()
