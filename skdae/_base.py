@@ -43,6 +43,7 @@ from skdae._fitted_state import (
     strings,
 )
 from skdae._interrupts import check_interrupt, interrupts_deferred
+from skdae._legacy import from_flat_pickle, is_flat_pickle, with_old_parameters
 from skdae._member import AutoencoderMember
 from skdae._network import OUTPUT_ACTIVATIONS, format_summary, load_state, summarize
 from skdae._persistence import (
@@ -79,14 +80,10 @@ from skdae._validation import (
     check_bce_target,
     check_counts_are_not_bools,
     check_float32_range,
-    check_missing_values,
     check_network_fits_in_memory,
-    check_sample_weight,
     fit_context,
     has_missing_values,
-    is_integer_typed,
-    observed_range,
-    warn_on_integer_data,
+    validate_training_input,
 )
 from skdae._warnings import warn
 from skdae.exceptions import FitInterrupted, InputError, PrecisionWarning
@@ -264,18 +261,15 @@ class BaseAutoencoder(
             self._rollback_on_error() as rollback,
         ):
             check_counts_are_not_bools(self, self._count_parameters)
-            X, X_noisy = self._validate_training_data(X, X_noisy, reset=fresh)
-            sample_weight = check_sample_weight(sample_weight, X)
+            data = validate_training_input(self, X, X_noisy, sample_weight, reset=fresh)
             if fresh:
-                self._initialize(X)
+                self._initialize(data)
             else:
                 self._check_continuable()
             if restart_schedule:
                 self._schedule_origin = self.n_iter_
             self.learning_rate_ = self._schedule_in_force(started_by_fit=restart_schedule)
-            self._train(
-                X, X_noisy, sample_weight, n_epochs=n_epochs, validate=validate, rollback=rollback
-            )
+            self._train(data, n_epochs=n_epochs, validate=validate, rollback=rollback)
         return self
 
     def _schedule_in_force(self, *, started_by_fit):
@@ -337,27 +331,6 @@ class BaseAutoencoder(
             restore(self, saved)
             raise
 
-    def _validate_training_data(self, X, X_noisy, *, reset):
-        integer_typed = is_integer_typed(X)
-        X = self._validate_X(X, reset=reset)
-        check_missing_values(X)
-        if integer_typed:
-            warn_on_integer_data(X)
-        if X_noisy is not None:
-            X_noisy = check_array(
-                X_noisy,
-                dtype=[np.float32, np.float64],
-                ensure_all_finite="allow-nan",
-                input_name="X_noisy",
-            )
-            check_float32_range(X_noisy, "X_noisy")
-            if X_noisy.shape != X.shape:
-                raise InputError(
-                    f"X_noisy must have the same shape as X; got {X_noisy.shape} and "
-                    f"{X.shape}. Pass one noisy row for each clean row."
-                )
-        return X, X_noisy
-
     def _validate_X(self, X, *, reset=False):
         """scikit-learn's checks of ``X`` (and of its width when fitted), and float32's range."""
         X = validate_data(
@@ -366,10 +339,11 @@ class BaseAutoencoder(
         check_float32_range(X)
         return X
 
-    def _initialize(self, X):
-        """Resolve the parameters into fitted state and build a fresh network."""
-        self.loss_, self.output_activation_ = self._resolve_loss(X)
-        self._architecture = self._make_architecture(X.shape[1], warn=True)
+    def _initialize(self, data):
+        """Resolve the parameters into fitted state and build a fresh network for the
+        validated input ``data`` (a :class:`~skdae._validation.TrainingInput`)."""
+        self.loss_, self.output_activation_ = self._resolve_loss(data)
+        self._architecture = self._make_architecture(data.X.shape[1], warn=True)
         self.device_ = resolve_device(self.device)
         self._seed = seed_from_random_state(self.random_state)
         self.module_ = self._build_module()
@@ -404,13 +378,12 @@ class BaseAutoencoder(
                 "set the parameters back."
             )
 
-    def _resolve_loss(self, X):
+    def _resolve_loss(self, data):
         output_activation = self.output_activation
         loss = self.loss
         if loss == "auto":
-            low, high = observed_range(X)
-            in_unit_range = X.size > 0 and low >= 0.0 and high <= 1.0
-            loss = "bce" if in_unit_range and output_activation in ("auto", "sigmoid") else "mse"
+            in_range = data.in_unit_range and output_activation in ("auto", "sigmoid")
+            loss = "bce" if in_range else "mse"
         if output_activation == "auto":
             output_activation = "sigmoid" if loss == "bce" else "identity"
         if loss == "bce" and output_activation != "sigmoid":
@@ -441,13 +414,13 @@ class BaseAutoencoder(
             self.module_.parameters(), float(self.learning_rate_init), float(self.alpha)
         )
 
-    def _train(self, X, X_noisy, sample_weight, *, n_epochs, validate, rollback=None):
+    def _train(self, data, *, n_epochs, validate, rollback=None):
         if self.loss_ == "bce":
-            check_bce_target(X)
+            check_bce_target(data.low, data.high)
         # Resolved at every call so that set_params(corruption__std=...) between
         # warm-started fits takes effect.
         self.corruption_ = make_corruption(self.corruption)
-        self.corruption_.prepare(X)
+        self.corruption_.prepare(data.X)
         precision = resolve_matmul_precision(self.matmul_precision, self.device_)
         has_convolutions = any(
             isinstance(layer, torch.nn.modules.conv._ConvNd) for layer in self.module_.modules()
@@ -466,14 +439,12 @@ class BaseAutoencoder(
                 "for full float32 products.",
                 PrecisionWarning,
             )
-        data = prepare_data(
-            X,
-            X_noisy,
+        tensors = prepare_data(
+            data,
             self.device_,
             validation_fraction=self.validation_fraction if validate else None,
             corruption=self.corruption_,
             seed=self._seed,
-            sample_weight=sample_weight,
         )
         settings = TrainingSettings(
             loss=self.loss_,
@@ -495,7 +466,7 @@ class BaseAutoencoder(
         stopper = EarlyStopping(self.n_iter_no_change, self.tol) if validate else None
         progress = ProgressPrinter(self.verbose, self.n_iter_ + n_epochs)
         first_epoch = self.n_iter_ + 1
-        tasks = EpochTasks(self, X, n_epochs)  # scikit-learn's callbacks, when set
+        tasks = EpochTasks(self, data.X, n_epochs)  # scikit-learn's callbacks, when set
 
         def callbacks_say_stop(result):
             if tasks.epoch_ends(result.loss):
@@ -507,7 +478,7 @@ class BaseAutoencoder(
             fit_loop(
                 self.module_,
                 self._optimizer,
-                data,
+                tensors,
                 settings,
                 first_epoch=first_epoch,
                 n_epochs=n_epochs,
@@ -863,20 +834,9 @@ class BaseAutoencoder(
     def __setstate__(self, state):
         state = dict(state)
         warn_on_version_mismatch(state.pop("_skdae_versions", {}), what="pickled model")
-        if "_module_state" in state:  # the flat layout of skdae 0.1 to 0.3
-            state = _from_flat_pickle(state, self._fitted_fields)
+        if is_flat_pickle(state):
+            state = from_flat_pickle(state, self._fitted_fields)
         fitted = state.pop("_fitted_state", None)
-        super().__setstate__({**self._parameters_of_old_models, **state})
+        super().__setstate__(with_old_parameters(type(self), state))
         if fitted is not None:
             self._set_fitted_state(fitted)
-
-
-def _from_flat_pickle(state, fields):
-    """Parameters and a fitted-state dict from a pickle written by skdae 0.1 to 0.3."""
-    fitted = {"module_": state.pop("_module_state"), "_optimizer": state.pop("_optimizer_state")}
-    for field in fields:
-        if field.name in state:
-            fitted[field.name] = state.pop(field.name)
-    state.pop("device_", None)
-    state["_fitted_state"] = fitted
-    return state

@@ -5,7 +5,8 @@ the optimizer's tensors, and a JSON document with the parameters, the fitted val
 the library versions. What is saved is the estimator's declared fitted state
 (``skdae._fitted_state``), split by kind: tensors into safetensors, the rest into the
 document. Files of skdae 0.1 to 0.3 (format 1, a zip archive) are read by
-``skdae._legacy_model_file`` and go through the same checks.
+``skdae._legacy`` (all of skdae's compatibility with 0.1 to 0.3 is there) and go
+through the same checks.
 
 Loading trusts nothing in the file. In order: the container is checked (sizes, structure,
 digest); the parameters go through the estimator's own constraint table; every fitted
@@ -35,7 +36,7 @@ from skdae._corruption import (
 )
 from skdae._files import atomic_write, printable, quoted
 from skdae._fitted_state import CORRUPTION, MODULE, OPTIMIZER, REQUIRED
-from skdae._legacy_model_file import is_legacy_model_file, read_legacy_model_file
+from skdae._legacy import is_legacy_model_file, read_legacy_model_file, with_old_parameters
 from skdae._model_file import _parse_json, check_key, read_model_file, write_model_file
 from skdae._training import OPTIMIZER_STATE
 from skdae._validation import check_counts_are_not_bools
@@ -202,7 +203,7 @@ def _check_header(estimator_class, path, document):
 def _estimator_from_params(estimator_class, path, params):
     if not isinstance(params, dict):
         raise ModelFileError(f"{path}: its parameters are not an object.")
-    params = {**estimator_class._parameters_of_old_models, **params}
+    params = with_old_parameters(estimator_class, params)
     unknown = sorted(set(params) - set(estimator_class._get_param_names()))
     if unknown:
         raise ModelFileError(

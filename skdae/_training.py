@@ -369,22 +369,23 @@ class TrainingData:
     sample_weight: torch.Tensor | None = None
 
 
-def prepare_data(X, X_noisy, device, *, validation_fraction, corruption, seed, sample_weight=None):
-    """Move ``X`` (and ``X_noisy``, ``sample_weight``) to ``device`` once and hold out a
-    validation part.
+def prepare_data(data, device, *, validation_fraction, corruption, seed):
+    """Move the validated input ``data`` (a :class:`~skdae._validation.TrainingInput`:
+    ``X``, ``X_noisy``, ``sample_weight``) to ``device`` once and hold out a validation
+    part.
 
-    NaN in ``X`` are missing values: they are recorded in ``observed`` and replaced by
+    NaN in ``X`` are missing values (``data.missing``, found when it was validated):
+    they are recorded in ``observed`` and replaced by
     :data:`MISSING_INPUT`, so that no NaN reaches the network or the loss (a NaN in
     ``X_noisy`` is a hidden input, replaced the same way). ``validation_fraction`` None
     holds out nothing. The held-out inputs are corrupted once, with a generator fixed
     by ``seed``, so the validation loss is comparable from epoch to epoch and fit to fit.
     """
+    X, X_noisy, sample_weight = data.X, data.X_noisy, data.sample_weight
     observed = None
-    if has_missing_values(X):
-        missing = np.isnan(X)
-        observed = torch.as_tensor(~missing, device=device)
-        X = np.where(missing, MISSING_INPUT, X)
-        del missing
+    if data.missing is not None:
+        observed = torch.as_tensor(~data.missing, device=device)
+        X = np.where(data.missing, MISSING_INPUT, X)
     target = as_float32_tensor(X, device)
     inputs = None
     if X_noisy is not None:

@@ -4,18 +4,21 @@ scikit-learn's parameter-validation helpers live in private modules; keeping eve
 import here means an upgrade that moves them breaks one file, not the package.
 """
 
+import math
 import os
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context
+from sklearn.utils import check_array
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
     InvalidParameterError,
     StrOptions,
 )
-from sklearn.utils.validation import _check_feature_names_in, _check_sample_weight
+from sklearn.utils.validation import _check_feature_names_in, _check_sample_weight, validate_data
 
 from skdae._warnings import warn
 from skdae.exceptions import (
@@ -84,9 +87,9 @@ def warn_if_overcomplete(latent_dim, n_features):
         )
 
 
-def check_bce_target(X):
-    """Binary cross-entropy compares against targets in [0, 1]; refuse anything else."""
-    low, high = observed_range(X)
+def check_bce_target(low, high):
+    """Binary cross-entropy compares against targets in [0, 1]; refuse anything else
+    (``low`` and ``high``: the observed range of the clean X)."""
     if low < 0.0 or high > 1.0:
         raise InputError(
             f"loss='bce' needs the clean X in [0, 1]; got values in [{low:.3g}, {high:.3g}]. "
@@ -115,12 +118,16 @@ def check_float32_range(X, name="X"):
     values (NaN) are not values here."""
     if X.size and X.dtype.itemsize > 4:
         largest = float(np.max(np.abs(X), where=~np.isnan(X), initial=0.0))
-        if largest > _FLOAT32_MAX:
-            raise InputError(
-                f"{name} holds values up to {largest:.3g} in magnitude, beyond float32's range "
-                f"({_FLOAT32_MAX:.3g}), in which the network computes. Scale {name} (e.g. with "
-                "sklearn.preprocessing.StandardScaler) first."
-            )
+        _check_magnitude(largest, X.dtype, name)
+
+
+def _check_magnitude(largest, dtype, name):
+    if dtype.itemsize > 4 and largest > _FLOAT32_MAX:
+        raise InputError(
+            f"{name} holds values up to {largest:.3g} in magnitude, beyond float32's range "
+            f"({_FLOAT32_MAX:.3g}), in which the network computes. Scale {name} (e.g. with "
+            "sklearn.preprocessing.StandardScaler) first."
+        )
 
 
 def physical_memory_bytes():
@@ -161,9 +168,8 @@ def is_integer_typed(X):
     return False
 
 
-def warn_on_integer_data(X):
+def _warn_on_integer_data(high):
     """Warn when training data that came in as integers go beyond [0, 1]."""
-    high = float(np.max(X)) if X.size else 0.0
     if high > 1:
         warn(
             f"X holds integers up to {high:.0f}. skdae uses them as numbers: loss='auto' "
@@ -182,22 +188,9 @@ def has_missing_values(X):
     return bool(X.size) and bool(np.isnan(np.min(X)))
 
 
-def observed_range(X):
-    """``(min, max)`` of the values of ``X`` that are not missing (NaN)."""
-    if not has_missing_values(X):
-        return (float(np.min(X, initial=np.inf)), float(np.max(X, initial=-np.inf)))
-    observed = ~np.isnan(X)
-    return (
-        float(np.min(X, where=observed, initial=np.inf)),
-        float(np.max(X, where=observed, initial=-np.inf)),
-    )
-
-
-def check_missing_values(X, name="X"):
-    """Refuse data with no observed value; warn about features never observed."""
-    if not has_missing_values(X):
-        return
-    missing = np.isnan(X)
+def _check_observed(missing, name="X"):
+    """Refuse data with no observed value; warn about features never observed
+    (``missing``: the NaN mask of the data)."""
     if missing.all():
         raise InputError(
             f"{name} holds no observed value (every entry is NaN); there is nothing to learn from."
@@ -211,6 +204,71 @@ def check_missing_values(X, name="X"):
             "fit on data where they are observed.",
             EmptyFeatureWarning,
         )
+
+
+@dataclass(frozen=True)
+class TrainingInput:
+    """One call's training data, validated and scanned once.
+
+    Everything a fit needs to know about ``X`` is here: later steps (the loss, the BCE
+    check, the data on the device) read it and never scan ``X`` again. ``X`` is
+    float32 or float64 as given; ``missing`` is the NaN mask of ``X``, or None when
+    nothing is missing; ``low`` and ``high`` are the range of the observed values;
+    ``integer_typed`` says that ``X`` came in as integers. ``X_noisy`` and
+    ``sample_weight`` are validated against ``X`` (the weights scaled, float64).
+    """
+
+    X: np.ndarray
+    low: float
+    high: float
+    missing: np.ndarray | None = None
+    integer_typed: bool = False
+    X_noisy: np.ndarray | None = None
+    sample_weight: np.ndarray | None = None
+
+    @property
+    def in_unit_range(self):
+        return self.X.size > 0 and self.low >= 0.0 and self.high <= 1.0
+
+
+def validate_training_input(estimator, X, X_noisy=None, sample_weight=None, *, reset):
+    """Validate a fit's ``X`` (scikit-learn's checks, its width when fitted), ``X_noisy``
+    and ``sample_weight`` into one :class:`TrainingInput`.
+
+    ``X`` is reduced twice (its minimum and maximum) beyond scikit-learn's own check:
+    a minimum is NaN exactly when a value is missing, and only then is a NaN mask made.
+    Refuses values beyond float32's range and data with no observed value; warns about
+    features never observed and about integers beyond [0, 1].
+    """
+    integer_typed = is_integer_typed(X)
+    X = validate_data(
+        estimator, X, reset=reset, dtype=[np.float32, np.float64], ensure_all_finite="allow-nan"
+    )
+    low, high = float(np.min(X)), float(np.max(X))
+    missing = None
+    if math.isnan(low):
+        missing = np.isnan(X)
+        _check_observed(missing)
+        low = float(np.min(X, where=~missing, initial=np.inf))
+        high = float(np.max(X, where=~missing, initial=-np.inf))
+    _check_magnitude(max(abs(low), abs(high)), X.dtype, "X")
+    if integer_typed:
+        _warn_on_integer_data(high)
+    if X_noisy is not None:
+        X_noisy = check_array(
+            X_noisy,
+            dtype=[np.float32, np.float64],
+            ensure_all_finite="allow-nan",
+            input_name="X_noisy",
+        )
+        check_float32_range(X_noisy, "X_noisy")
+        if X_noisy.shape != X.shape:
+            raise InputError(
+                f"X_noisy must have the same shape as X; got {X_noisy.shape} and "
+                f"{X.shape}. Pass one noisy row for each clean row."
+            )
+    sample_weight = check_sample_weight(sample_weight, X)
+    return TrainingInput(X, low, high, missing, integer_typed, X_noisy, sample_weight)
 
 
 # Training computes in float32 and guards a batch's total weight below by 1e-30: positive

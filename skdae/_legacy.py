@@ -1,4 +1,15 @@
-"""Reading the model files of skdae 0.1 to 0.3 (format 1) within bounded memory.
+"""Compatibility with skdae 0.1 to 0.3, in one place: their model files and pickles.
+
+Everything here exists only to read what those versions wrote, and can go in the
+release that stops reading them (announced one release ahead). What the rest of skdae
+keeps for them is declared, not coded: each member's ``_parameters_of_old_models`` and
+``_architecture_entries_added`` (see ``skdae._member``) and the defaults of the fitted
+fields that older models lack (``Fitted(..., default=...)`` in ``skdae._base``).
+
+* :func:`with_old_parameters`: the parameters a model of those versions lacks, with
+  the values that reproduce how it was trained.
+* :func:`from_flat_pickle`: the flat pickle layout of 0.1 to 0.3.
+* :func:`read_legacy_model_file`: format 1, within bounded memory (below).
 
 Format 1 is a zip archive of ``skdae-model.json`` and ``weights.pt`` (``torch.save`` of
 ``{"module": state dict, "optimizer": state dict}``), deflated. Nothing the archive
@@ -237,3 +248,26 @@ def _flat_tensors(path, saved):
     if not all(isinstance(t, torch.Tensor) for t in tensors.values()):
         raise ModelFileError(f"{path}: its weights member holds values that are not tensors.")
     return tensors
+
+
+def with_old_parameters(estimator_class, params):
+    """``params`` completed with what models of 0.1 to 0.3 lack (a newer model's own
+    values win)."""
+    return {**estimator_class._parameters_of_old_models, **params}
+
+
+def is_flat_pickle(state):
+    """Whether an unpickled ``__dict__`` has the flat layout of 0.1 to 0.3."""
+    return "_module_state" in state
+
+
+def from_flat_pickle(state, fields):
+    """Parameters and a fitted-state dict from a pickle written by skdae 0.1 to 0.3."""
+    state = dict(state)
+    fitted = {"module_": state.pop("_module_state"), "_optimizer": state.pop("_optimizer_state")}
+    for field in fields:
+        if field.name in state:
+            fitted[field.name] = state.pop(field.name)
+    state.pop("device_", None)
+    state["_fitted_state"] = fitted
+    return state
