@@ -122,7 +122,7 @@ def default_epoch_gflop(n_samples, n_features=784):
     from _profile import epoch_matmul_flop
 
     from skdae import DenoisingAutoencoder
-    from skdae._network import build_autoencoder
+    from skdae._dense_network import build_autoencoder
 
     defaults = DenoisingAutoencoder()
     module = build_autoencoder(

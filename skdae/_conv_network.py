@@ -203,7 +203,7 @@ class ConvAutoencoder(nn.Module):
 
     ``encoder`` maps flat rows to codes, ``decoder`` maps codes to flat logits (the
     reconstruction before ``output_activation``), as in
-    :class:`~skdae._network.DenseAutoencoder`.
+    :class:`~skdae._dense_network.DenseAutoencoder`.
     """
 
     def __init__(

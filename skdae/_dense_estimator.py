@@ -6,8 +6,9 @@ family's own, in :class:`skdae._base.BaseAutoencoder`.
 """
 
 from skdae._base import TRAINING_PARAMETER_CONSTRAINTS, BaseAutoencoder
+from skdae._dense_network import build_autoencoder, dense_parameter_count
 from skdae._docstrings import fill
-from skdae._network import ACTIVATIONS, build_autoencoder, dense_parameter_count
+from skdae._network import ACTIVATIONS
 from skdae._validation import (
     Integral,
     Interval,

@@ -219,7 +219,7 @@ def test_the_float32_epoch_is_set_against_keras_the_floor_and_its_products_alone
 def test_epoch_matmul_flop_counts_every_product_but_the_input_gradient():
     from _profile import epoch_matmul_flop
 
-    from skdae._network import build_autoencoder
+    from skdae._dense_network import build_autoencoder
 
     module = build_autoencoder(784, (256, 128), 64, "relu", "sigmoid")
     layers = [(784, 256), (256, 128), (128, 64), (64, 128), (128, 256), (256, 784)]

@@ -7,8 +7,8 @@ import torch
 
 import skdae._dense_step as dense_step
 from skdae import DenoisingAutoencoder
+from skdae._dense_network import build_autoencoder
 from skdae._dense_step import AutogradStep, DenseStep
-from skdae._network import build_autoencoder
 from skdae._training import LOSSES, make_training_step
 
 

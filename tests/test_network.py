@@ -3,7 +3,8 @@ import math
 import pytest
 import torch
 
-from skdae._network import build_autoencoder, count_parameters, summarize
+from skdae._dense_network import build_autoencoder
+from skdae._network import count_parameters, summarize
 
 
 def _net(**kw):

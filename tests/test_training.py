@@ -68,7 +68,7 @@ def test_flush_subnormal_state_zeroes_only_subnormals():
 def _train_with_a_unit_that_dies(flush):
     import skdae._training as training
     from skdae import IdentityCorruption
-    from skdae._network import build_autoencoder
+    from skdae._dense_network import build_autoencoder
 
     torch.manual_seed(0)
     module = build_autoencoder(
