@@ -20,7 +20,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array, gen_batches
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from skdae._callbacks import CallbackSupportMixin, EpochTasks
 from skdae._corruption import CORRUPTION_ALIASES, BaseCorruption, make_corruption
@@ -61,6 +61,7 @@ from skdae._precision import (
 )
 from skdae._random import make_generator, seed_from_random_state
 from skdae._schedule import LEARNING_RATE_SCHEDULES, LEARNING_RATE_SETTINGS, learning_rate_at
+from skdae._sparse import check_dense_result_fits, densify, is_sparse
 from skdae._training import (
     LOSSES,
     MISSING_INPUT,
@@ -83,6 +84,7 @@ from skdae._validation import (
     check_network_fits_in_memory,
     fit_context,
     has_missing_values,
+    validate_data_X,
     validate_training_input,
 )
 from skdae._warnings import warn
@@ -332,11 +334,10 @@ class BaseAutoencoder(
             raise
 
     def _validate_X(self, X, *, reset=False):
-        """scikit-learn's checks of ``X`` (and of its width when fitted), and float32's range."""
-        X = validate_data(
-            self, X, reset=reset, dtype=[np.float32, np.float64], ensure_all_finite="allow-nan"
-        )
-        check_float32_range(X)
+        """scikit-learn's checks of ``X`` (and of its width when fitted), and float32's
+        range; a sparse ``X`` comes back as CSR."""
+        X = validate_data_X(self, X, reset=reset)
+        check_float32_range(X.data if is_sparse(X) else X)
         return X
 
     def _initialize(self, data):
@@ -548,7 +549,7 @@ class BaseAutoencoder(
         """
         check_is_fitted(self)
         X = self._validate_X(X)
-        return self._run_in_batches(self.module_.encode, X, self._code_width())
+        return self._run_in_batches(self.module_.encode, X, self._code_width(), method="transform")
 
     def inverse_transform(self, X):
         """Decode latent codes back to input space.
@@ -572,7 +573,9 @@ class BaseAutoencoder(
                 f"inverse_transform expects codes of width {width}, as returned by "
                 f"transform; got {codes.shape[1]} columns."
             )
-        return self._run_in_batches(self.module_.decode, codes, self.n_features_in_)
+        return self._run_in_batches(
+            self.module_.decode, codes, self.n_features_in_, method="inverse_transform"
+        )
 
     def predict(self, X):
         """Denoise ``X``: encode it, then decode the codes.
@@ -589,7 +592,7 @@ class BaseAutoencoder(
         """
         check_is_fitted(self)
         X = self._validate_X(X)
-        return self._run_in_batches(self.module_, X, self.n_features_in_)
+        return self._run_in_batches(self.module_, X, self.n_features_in_, method="predict")
 
     def score(self, X, y=None):
         """Return the negated mean squared reconstruction error of ``X``.
@@ -612,11 +615,8 @@ class BaseAutoencoder(
         score : float
             ``-mean((predict(X) - X) ** 2)`` over the observed values.
         """
-        errors = self._squared_errors(X)
-        if not np.isnan(errors).any():
-            return -float(np.mean(errors))
-        observed = ~np.isnan(errors)
-        return -float(np.sum(errors, where=observed) / np.count_nonzero(observed))
+        totals, counts = self._row_squared_errors(X)
+        return -float(np.sum(totals) / np.sum(counts))
 
     def score_samples(self, X):
         """Return each row's negated mean squared reconstruction error.
@@ -647,19 +647,29 @@ class BaseAutoencoder(
         >>> bool(dae.score_samples(outlier)[0] < dae.score_samples(X).min())
         True
         """
-        errors = self._squared_errors(X)
-        observed = ~np.isnan(errors)
-        counts = observed.sum(axis=1)
-        totals = np.sum(errors, axis=1, where=observed)
+        totals, counts = self._row_squared_errors(X)
         with np.errstate(invalid="ignore", divide="ignore"):
             return -(totals / counts)
 
-    def _squared_errors(self, X):
-        """``(predict(X) - X) ** 2``, NaN where ``X`` is missing."""
+    def _row_squared_errors(self, X):
+        """Each row's sum of ``(predict(X) - X) ** 2`` over its observed values, and
+        their number, computed a block of rows at a time (float64 sums): never a
+        dense copy of ``X`` or of its errors, so a sparse ``X`` is scored in memory that
+        follows its nonzeros."""
         check_is_fitted(self)
         X = self._validate_X(X)
-        reconstruction = self._run_in_batches(self.module_, X, self.n_features_in_)
-        return (reconstruction - X) ** 2
+        totals = np.empty(X.shape[0], dtype=np.float64)
+        counts = np.empty(X.shape[0], dtype=np.float64)
+
+        def row_errors(rows, reconstruction):
+            clean = X[rows].toarray() if is_sparse(X) else X[rows]
+            errors = (reconstruction - clean) ** 2
+            observed = ~np.isnan(errors)
+            totals[rows] = np.sum(errors, axis=1, where=observed, dtype=np.float64)
+            counts[rows] = observed.sum(axis=1)
+
+        self._run_in_batches(self.module_, X, self.n_features_in_, consume=row_errors)
+        return totals, counts
 
     def summary(self):
         """Describe the fitted network layer by layer.
@@ -687,29 +697,46 @@ class BaseAutoencoder(
         check_is_fitted(self)
         return format_summary(summarize(self.module_))
 
-    def _run_in_batches(self, fn, X, n_out):
-        """Apply ``fn`` block by block: numpy in, numpy out, no autograd, flat memory.
+    def _run_in_batches(self, fn, X, n_out, *, method=None, consume=None):
+        """Apply ``fn`` block by block: numpy (or sparse) in, numpy out, no autograd,
+        flat memory.
 
         Every block has the same number of rows, the last one padded with zeros, so each
         row goes through matrix products of one shape wherever it sits in ``X``. BLAS
         libraries choose their kernels (and so the order of the sums) by shape: without
         this, a row's output changed in the last bits with the rows that came with it.
+
+        A sparse ``X`` is densified a block at a time. The output is refused before
+        anything is computed when it would not fit in memory (``method`` names the
+        public method in that error). With ``consume(rows, output_block)`` the blocks
+        are handed to it instead and nothing is returned.
         """
-        out = np.empty((X.shape[0], n_out), dtype=X.dtype)
         block = inference_block_rows(X.shape[1])
-        has_missing = has_missing_values(X)
+        sparse = is_sparse(X)
+        out = None
+        if consume is None:
+            check_dense_result_fits(X.shape[0], n_out, X.dtype, method=method or "predict")
+            out = np.empty((X.shape[0], n_out), dtype=X.dtype)
+        has_missing = has_missing_values(X.data if sparse else X)
         self.module_.eval()
         # In float32, whatever precision a fit in this or another thread runs at.
         with torch.no_grad(), full_precision(self.device_):
             for rows in gen_batches(X.shape[0], block):
                 check_interrupt()
-                chunk = as_float32_tensor(X[rows], self.device_)
+                if sparse:
+                    chunk = densify(X, rows, self.device_)
+                else:
+                    chunk = as_float32_tensor(X[rows], self.device_)
                 if has_missing:  # presented as in training: masked entries
                     chunk = torch.nan_to_num(chunk, nan=MISSING_INPUT)
                 n_rows = chunk.shape[0]
                 if n_rows < block:
                     chunk = torch.cat([chunk, chunk.new_zeros((block - n_rows, chunk.shape[1]))])
-                out[rows] = fn(chunk)[:n_rows].cpu().numpy()
+                result = fn(chunk)[:n_rows].cpu().numpy()
+                if consume is None:
+                    out[rows] = result
+                else:
+                    consume(rows, result.astype(X.dtype, copy=False))
         return out
 
     @property
@@ -721,6 +748,7 @@ class BaseAutoencoder(
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
         return tags
 
     # --------------------------------------------------------------- persistence

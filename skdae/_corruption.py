@@ -8,9 +8,11 @@ round trip. ``corrupt`` (numpy in, numpy out) comes for free from it.
 """
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, clone
-from sklearn.utils import check_array
+from sklearn.utils import check_array, gen_batches
+from sklearn.utils.sparsefuncs import mean_variance_axis
 
 from skdae._doc_links import DocLinkMixin
 from skdae._random import make_generator, seed_from_random_state
@@ -58,7 +60,7 @@ class BaseCorruption(DocLinkMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Clean data, NaN where a value is missing, as everywhere in skdae. It is not
             modified.
 
@@ -67,22 +69,47 @@ class BaseCorruption(DocLinkMixin, BaseEstimator):
 
         Returns
         -------
-        X_noisy : ndarray of shape (n_samples, n_features)
+        X_noisy : {ndarray, sparse matrix} of shape (n_samples, n_features)
             Corrupted data, float32 if ``X`` is float32, else float64. A missing value
             stays missing (NaN), never corrupted; a value that a corruption takes
             from a missing one (:class:`SwapNoise` from a row where the feature is
             missing) is NaN too: a hidden input, as ``fit(X, X_noisy=...)`` reads it.
             The noise drawn is the same whether or not values are missing.
+
+            A sparse ``X`` gives a CSR matrix (or array, as ``X`` is), corrupted 1,024
+            rows at a time as the estimators corrupt their batches: masking drops stored
+            values, :class:`SwapNoise` takes values from other rows of the same block,
+            and corruptions that change zeros (:class:`GaussianNoise`,
+            :class:`SaltAndPepperNoise`) store those values too, so their result is
+            much denser than ``X``.
         """
         self.validate()
-        X = check_array(X, dtype=[np.float64, np.float32], ensure_all_finite="allow-nan")
+        X = check_array(
+            X,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan",
+            accept_sparse=("csr", "csc"),
+        )
         self.prepare(X)
         generator = make_generator(seed_from_random_state(random_state), "cpu")
+        if sp.issparse(X):
+            return self._corrupt_sparse(X.tocsr(), generator)
+        return self._corrupt_dense(X, generator)
+
+    def _corrupt_dense(self, X, generator):
         with torch.no_grad():
             noisy = self.corrupt_tensor(torch.from_numpy(X), generator)
             if has_missing_values(X):
                 noisy = noisy.masked_fill(torch.from_numpy(np.isnan(X)), float("nan"))
         return noisy.numpy()
+
+    def _corrupt_sparse(self, X, generator, block=1024):
+        blocks = [
+            sp.csr_matrix(self._corrupt_dense(X[rows].toarray(), generator))
+            for rows in gen_batches(X.shape[0], block)
+        ]
+        stacked = sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix(X.shape)
+        return stacked if isinstance(X, sp.spmatrix) else sp.csr_array(stacked)
 
     def validate(self):
         """Check the parameters; raise ``ValueError`` naming the bad one.
@@ -108,8 +135,9 @@ class BaseCorruption(DocLinkMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features)
-            The clean training data, NaN where a value is missing.
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            The clean training data, NaN where a value is missing: a CSR matrix when
+            the estimator was given sparse data.
 
         Returns
         -------
@@ -233,15 +261,21 @@ class GaussianNoise(BaseCorruption):
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features)
-            The clean training data, NaN where a value is missing.
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            The clean training data, NaN where a value is missing: a CSR matrix when
+            the estimator was given sparse data.
 
         Returns
         -------
         self : GaussianNoise
             The corruption, prepared.
         """
-        if self.relative:
+        if self.relative and sp.issparse(X):
+            # NaN (missing) left out, implicit zeros counted: the spread of the values.
+            _, variances = mean_variance_axis(X.astype(np.float64), axis=0)
+            self.feature_scale_ = np.sqrt(variances)
+            self._scale_on = {}
+        elif self.relative:
             X = np.asarray(X, dtype=np.float64)
             observed = ~np.isnan(X)
             counts = np.maximum(observed.sum(axis=0), 1)
@@ -541,8 +575,9 @@ class Compose(BaseCorruption):
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features)
-            The clean training data, NaN where a value is missing.
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            The clean training data, NaN where a value is missing: a CSR matrix when
+            the estimator was given sparse data.
 
         Returns
         -------

@@ -29,6 +29,7 @@ from skdae._interrupts import check_interrupt
 from skdae._network import copy_state, load_state
 from skdae._precision import COMPUTE_DTYPES, full_precision
 from skdae._random import make_generator
+from skdae._sparse import SparseRows, is_sparse
 from skdae._validation import has_missing_values
 from skdae.exceptions import DivergenceError, InputError
 
@@ -142,21 +143,21 @@ def train_one_epoch(
         check_interrupt()
         if shuffle:
             rows = order[start : start + batch_size]
-            target = torch.index_select(X_target, 0, rows)  # twice as fast as X_target[rows]
         else:
             rows = slice(start, start + batch_size)
-            target = X_target[rows]
+        target, batch_observed = take_rows(X_target, rows, observed)
         with torch.no_grad():
-            inputs = (
-                corruption.corrupt_tensor(target, generator) if X_input is None else X_input[rows]
-            )
-            if observed is not None:
-                inputs = torch.where(observed[rows], inputs, MISSING_INPUT)
+            if X_input is None:
+                inputs = corruption.corrupt_tensor(target, generator)
+            else:
+                inputs, _ = take_rows(X_input, rows)
+            if batch_observed is not None:
+                inputs = torch.where(batch_observed, inputs, MISSING_INPUT)
         if learning_rate is not None:
             rate = learning_rate(min(start + batch_size, n_samples) / n_samples)
             for group in optimizer.param_groups:
                 group["lr"] = rate
-        weights = value_weights(observed, sample_weight, rows, target)
+        weights = value_weights(batch_observed, sample_weight, rows, target)
         if weights is None:
             mean.add_rows(step(inputs, target), target.shape[0])
         else:
@@ -173,19 +174,34 @@ def train_one_epoch(
     return mean.value()
 
 
+def take_rows(source, rows, observed=None):
+    """The rows ``rows`` (a slice, or a tensor of indices) of ``source`` and where they
+    are observed (None: everywhere): a tensor on the device, with ``observed`` the
+    tensor of its observed mask, or a :class:`~skdae._sparse.SparseRows`, densified
+    here."""
+    if isinstance(source, SparseRows):
+        return source.take(rows)
+    if isinstance(rows, slice):
+        batch = source[rows]
+    else:
+        batch = torch.index_select(source, 0, rows)  # twice as fast as source[rows]
+    return batch, None if observed is None else observed[rows]
+
+
 # What a missing value is presented to the network as: the value MaskingNoise uses, so a
 # network trained with masking already knows what a hidden value looks like.
 MISSING_INPUT = 0.0
 
 
-def value_weights(observed, sample_weight, rows, target):
-    """The weight of each value of a batch in the loss, or None when all weigh the same."""
-    if observed is None and sample_weight is None:
+def value_weights(batch_observed, sample_weight, rows, target):
+    """The weight of each value of a batch in the loss, or None when all weigh the same
+    (``batch_observed``: the batch's observed mask, or None)."""
+    if batch_observed is None and sample_weight is None:
         return None
-    if observed is None:
+    if batch_observed is None:
         weights = torch.ones_like(target)
     else:
-        weights = observed[rows].to(target.dtype)
+        weights = batch_observed.to(target.dtype)
     if sample_weight is not None:
         weights = weights * sample_weight[rows, None]
     return weights
@@ -201,23 +217,46 @@ def flush_subnormal_state(optimizer):
 
 
 @torch.no_grad()
-def evaluation_loss(module, loss, X_input, X_target, batch_size, observed=None, sample_weight=None):
+def evaluation_loss(
+    module,
+    loss,
+    X_input,
+    X_target,
+    batch_size,
+    observed=None,
+    sample_weight=None,
+    *,
+    corruption=None,
+    seed=None,
+):
     """Mean ``loss`` (a key of ``LOSSES``) of reconstructing ``X_target`` from ``X_input``,
-    weighted as :func:`train_one_epoch` weighs it."""
+    weighted as :func:`train_one_epoch` weighs it.
+
+    ``X_input`` None (sparse data, whose corrupted copy is not kept) corrupts each
+    batch with ``corruption``, drawing from a generator seeded by ``seed`` at every
+    call: the same inputs at every epoch.
+    """
     module.eval()
     loss_fn = LOSSES[loss]
     mean = LossMean(X_target.device)
+    generator = None if X_input is not None else make_generator(seed, X_target.device)
     # In float32, whatever precision the training steps run at.
     with full_precision(X_target.device):
         for start in range(0, X_target.shape[0], batch_size):
             check_interrupt()
             rows = slice(start, start + batch_size)
-            weights = value_weights(observed, sample_weight, rows, X_target[rows])
-            if weights is None:
-                n_rows = X_target[rows].shape[0]
-                mean.add_rows(loss_fn(module, X_input[rows], X_target[rows]), n_rows)
+            target, batch_observed = take_rows(X_target, rows, observed)
+            if X_input is None:
+                inputs = corruption.corrupt_tensor(target, generator)
+                if batch_observed is not None:
+                    inputs = torch.where(batch_observed, inputs, MISSING_INPUT)
             else:
-                weighted_sum = loss_fn(module, X_input[rows], X_target[rows], weights)
+                inputs, _ = take_rows(X_input, rows)
+            weights = value_weights(batch_observed, sample_weight, rows, target)
+            if weights is None:
+                mean.add_rows(loss_fn(module, inputs, target), target.shape[0])
+            else:
+                weighted_sum = loss_fn(module, inputs, target, weights)
                 mean.add_weighted(weighted_sum, weights.sum())
     return mean.value()
 
@@ -383,12 +422,17 @@ def prepare_data(data, device, *, validation_fraction, corruption, seed):
     """
     X, X_noisy, sample_weight = data.X, data.X_noisy, data.sample_weight
     observed = None
-    if data.missing is not None:
-        observed = torch.as_tensor(~data.missing, device=device)
-        X = np.where(data.missing, MISSING_INPUT, X)
-    target = as_float32_tensor(X, device)
+    if data.is_sparse:
+        target = SparseRows(X, device, fill=MISSING_INPUT, has_missing=data.sparse_missing)
+    else:
+        if data.missing is not None:
+            observed = torch.as_tensor(~data.missing, device=device)
+            X = np.where(data.missing, MISSING_INPUT, X)
+        target = as_float32_tensor(X, device)
     inputs = None
-    if X_noisy is not None:
+    if X_noisy is not None and is_sparse(X_noisy):
+        inputs = SparseRows(X_noisy, device, fill=MISSING_INPUT)
+    elif X_noisy is not None:
         if has_missing_values(X_noisy):  # a copy only when there is something to replace
             X_noisy = np.nan_to_num(X_noisy, nan=MISSING_INPUT)
         inputs = as_float32_tensor(X_noisy, device)
@@ -409,22 +453,29 @@ def prepare_data(data, device, *, validation_fraction, corruption, seed):
     generator = make_generator(seed, device)
     order = torch.randperm(n_samples, generator=generator, device=device)
     val_rows, train_rows = order[:n_validation], order[n_validation:]
-    val_target = target[val_rows]
-    if inputs is None:
+
+    def part(source, rows):
+        if source is None:
+            return None
+        return source.subset(rows) if isinstance(source, SparseRows) else source[rows]
+
+    val_target = part(target, val_rows)
+    if inputs is None and data.is_sparse:
+        # Corrupted batch by batch at each evaluation, from a generator seeded alike
+        # (see evaluation_loss): a corrupted copy would be as large as the dense rows.
+        val_inputs = train_inputs = None
+    elif inputs is None:
         with torch.no_grad():
             val_inputs = corruption.corrupt_tensor(val_target, generator)
         train_inputs = None
     else:
-        val_inputs, train_inputs = inputs[val_rows], inputs[train_rows]
+        val_inputs, train_inputs = part(inputs, val_rows), part(inputs, train_rows)
 
-    def part(tensor, rows):
-        return None if tensor is None else tensor[rows]
-
-    if observed is not None:
+    if observed is not None and val_inputs is not None:
         val_inputs = torch.where(observed[val_rows], val_inputs, MISSING_INPUT)
     validation = (val_inputs, val_target, part(observed, val_rows), part(weights, val_rows))
     return TrainingData(
-        target[train_rows],
+        part(target, train_rows),
         train_inputs,
         validation,
         part(observed, train_rows),
@@ -513,6 +564,8 @@ def fit_loop(
                     settings.batch_size,
                     observed=val_observed,
                     sample_weight=val_weights,
+                    corruption=settings.corruption,
+                    seed=settings.seed,
                 )
             _check_finite(epoch, loss, validation_loss)
             result = EpochResult(epoch, loss, validation_loss, progress.epoch_seconds())

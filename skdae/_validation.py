@@ -20,6 +20,8 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import _check_feature_names_in, _check_sample_weight, validate_data
 
+from skdae._doc_links import docs_root
+from skdae._sparse import ACCEPTED_FORMATS, as_csr, is_sparse, missing_counts, observed_range
 from skdae._warnings import warn
 from skdae.exceptions import (
     EmptyFeatureWarning,
@@ -130,6 +132,19 @@ def _check_magnitude(largest, dtype, name):
         )
 
 
+def available_memory_bytes():
+    """Memory this machine can give now (Linux's MemAvailable), else its physical
+    memory, or None where the OS says neither."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return physical_memory_bytes()
+
+
 def physical_memory_bytes():
     """This machine's physical memory in bytes, or None where the OS does not say."""
     try:
@@ -191,11 +206,15 @@ def has_missing_values(X):
 def _check_observed(missing, name="X"):
     """Refuse data with no observed value; warn about features never observed
     (``missing``: the NaN mask of the data)."""
-    if missing.all():
+    _check_unobserved_columns(np.flatnonzero(missing.all(axis=0)), missing.shape[1], name)
+
+
+def _check_unobserved_columns(never, n_features, name="X"):
+    """Refuse data whose every column is ``never`` observed; warn about those that are."""
+    if never.size == n_features:
         raise InputError(
             f"{name} holds no observed value (every entry is NaN); there is nothing to learn from."
         )
-    never = np.flatnonzero(missing.all(axis=0))
     if never.size:
         warn(
             f"{never.size} feature(s) of {name} are missing in every sample (columns "
@@ -206,16 +225,66 @@ def _check_observed(missing, name="X"):
         )
 
 
+# The user guide's section that shows how to feed a table with categorical columns.
+TABLES_RECIPE = "user_guide.html#tables-with-categorical-columns"
+
+
+def check_numeric_columns(X):
+    """Refuse a DataFrame (pandas or polars) with text or categorical columns, naming
+    them and pointing to the recipe that one-hot encodes them; anything else passes."""
+    names = _non_numeric_columns(X)
+    if not names:
+        return
+    shown = ", ".join(repr(str(name)) for name in names[:10])
+    more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+    raise InputError(
+        f"X has {len(names)} non-numeric column(s): {shown}{more}. The autoencoder takes "
+        "numbers only: one-hot encode these columns and scale the numeric ones first, e.g. "
+        "make_pipeline(make_column_transformer((OneHotEncoder(handle_unknown='ignore'), "
+        "categorical_columns), (StandardScaler(), numeric_columns)), "
+        "DenoisingAutoencoder()), as the user guide's 'Tables with categorical columns' "
+        f"shows ({docs_root()}/{TABLES_RECIPE}). The encoder's sparse output is taken as it "
+        "is."
+    )
+
+
+def _non_numeric_columns(X):
+    module = type(X).__module__.split(".")[0]
+    if module == "pandas" and hasattr(X, "dtypes"):
+        from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+        return [
+            name
+            for name, dtype in X.dtypes.items()
+            if not (is_numeric_dtype(dtype) or is_bool_dtype(dtype))
+        ]
+    if module == "polars" and hasattr(X, "schema"):
+        return [
+            name
+            for name, dtype in X.schema.items()
+            if not (dtype.is_numeric() or dtype == _polars_boolean())
+        ]
+    return []
+
+
+def _polars_boolean():
+    import polars
+
+    return polars.Boolean
+
+
 @dataclass(frozen=True)
 class TrainingInput:
     """One call's training data, validated and scanned once.
 
     Everything a fit needs to know about ``X`` is here: later steps (the loss, the BCE
     check, the data on the device) read it and never scan ``X`` again. ``X`` is
-    float32 or float64 as given; ``missing`` is the NaN mask of ``X``, or None when
-    nothing is missing; ``low`` and ``high`` are the range of the observed values;
-    ``integer_typed`` says that ``X`` came in as integers. ``X_noisy`` and
-    ``sample_weight`` are validated against ``X`` (the weights scaled, float64).
+    float32 or float64 as given, a NumPy array or a CSR matrix (see ``skdae._sparse``);
+    ``missing`` is the NaN mask of a dense ``X``, or None when nothing is missing (for a
+    sparse ``X``, ``sparse_missing`` says whether a stored value is NaN); ``low`` and
+    ``high`` are the range of the observed values; ``integer_typed`` says that ``X`` came
+    in as integers. ``X_noisy`` and ``sample_weight`` are validated against ``X`` (the
+    weights scaled, float64).
     """
 
     X: np.ndarray
@@ -225,10 +294,32 @@ class TrainingInput:
     integer_typed: bool = False
     X_noisy: np.ndarray | None = None
     sample_weight: np.ndarray | None = None
+    sparse_missing: bool = False
 
     @property
     def in_unit_range(self):
-        return self.X.size > 0 and self.low >= 0.0 and self.high <= 1.0
+        return self.X.shape[0] * self.X.shape[1] > 0 and self.low >= 0.0 and self.high <= 1.0
+
+    @property
+    def is_sparse(self):
+        return is_sparse(self.X)
+
+
+def validate_data_X(estimator, X, *, reset):
+    """scikit-learn's checks of ``X`` for every method of the family: numbers (a
+    DataFrame's text or categorical columns refused by name), float32 or float64, NaN
+    allowed (missing), dense or sparse (CSR as it is, CSC converted to CSR, other
+    formats converted by scikit-learn), of the fitted width unless ``reset``."""
+    check_numeric_columns(X)
+    X = validate_data(
+        estimator,
+        X,
+        reset=reset,
+        dtype=[np.float32, np.float64],
+        ensure_all_finite="allow-nan",
+        accept_sparse=ACCEPTED_FORMATS,
+    )
+    return as_csr(X) if is_sparse(X) else X
 
 
 def validate_training_input(estimator, X, X_noisy=None, sample_weight=None, *, reset):
@@ -236,39 +327,64 @@ def validate_training_input(estimator, X, X_noisy=None, sample_weight=None, *, r
     and ``sample_weight`` into one :class:`TrainingInput`.
 
     ``X`` is reduced twice (its minimum and maximum) beyond scikit-learn's own check:
-    a minimum is NaN exactly when a value is missing, and only then is a NaN mask made.
-    Refuses values beyond float32's range and data with no observed value; warns about
-    features never observed and about integers beyond [0, 1].
+    a minimum is NaN exactly when a value is missing, and only then is a NaN mask made
+    (a sparse ``X`` is reduced over its stored values only). Refuses values beyond
+    float32's range and data with no observed value; warns about features never
+    observed and about integers beyond [0, 1].
     """
     integer_typed = is_integer_typed(X)
-    X = validate_data(
-        estimator, X, reset=reset, dtype=[np.float32, np.float64], ensure_all_finite="allow-nan"
-    )
-    low, high = float(np.min(X)), float(np.max(X))
+    X = validate_data_X(estimator, X, reset=reset)
     missing = None
-    if math.isnan(low):
-        missing = np.isnan(X)
-        _check_observed(missing)
-        low = float(np.min(X, where=~missing, initial=np.inf))
-        high = float(np.max(X, where=~missing, initial=-np.inf))
+    sparse_missing = False
+    if is_sparse(X):
+        low, high, sparse_missing = observed_range(X)
+        if sparse_missing:
+            _check_observed_sparse(X)
+    else:
+        low, high = float(np.min(X)), float(np.max(X))
+        if math.isnan(low):
+            missing = np.isnan(X)
+            _check_observed(missing)
+            low = float(np.min(X, where=~missing, initial=np.inf))
+            high = float(np.max(X, where=~missing, initial=-np.inf))
     _check_magnitude(max(abs(low), abs(high)), X.dtype, "X")
     if integer_typed:
         _warn_on_integer_data(high)
     if X_noisy is not None:
-        X_noisy = check_array(
-            X_noisy,
-            dtype=[np.float32, np.float64],
-            ensure_all_finite="allow-nan",
-            input_name="X_noisy",
-        )
-        check_float32_range(X_noisy, "X_noisy")
-        if X_noisy.shape != X.shape:
-            raise InputError(
-                f"X_noisy must have the same shape as X; got {X_noisy.shape} and "
-                f"{X.shape}. Pass one noisy row for each clean row."
-            )
+        X_noisy = _check_X_noisy(X_noisy, X)
     sample_weight = check_sample_weight(sample_weight, X)
-    return TrainingInput(X, low, high, missing, integer_typed, X_noisy, sample_weight)
+    return TrainingInput(
+        X, low, high, missing, integer_typed, X_noisy, sample_weight, sparse_missing
+    )
+
+
+def _check_X_noisy(X_noisy, X):
+    """``X_noisy`` validated against ``X``: dense or sparse whatever ``X`` is (each is
+    read a batch at a time), of the same shape, within float32's range."""
+    X_noisy = check_array(
+        X_noisy,
+        dtype=[np.float32, np.float64],
+        ensure_all_finite="allow-nan",
+        accept_sparse=ACCEPTED_FORMATS,
+        input_name="X_noisy",
+    )
+    if X_noisy.shape != X.shape:
+        raise InputError(
+            f"X_noisy must have the same shape as X; got {X_noisy.shape} and "
+            f"{X.shape}. Pass one noisy row for each clean row."
+        )
+    if is_sparse(X_noisy):
+        X_noisy = as_csr(X_noisy)
+        check_float32_range(X_noisy.data, "X_noisy")
+    else:
+        check_float32_range(X_noisy, "X_noisy")
+    return X_noisy
+
+
+def _check_observed_sparse(X):
+    """:func:`_check_observed` for a sparse ``X`` whose stored values include NaN."""
+    columns, counts = missing_counts(X)
+    _check_unobserved_columns(columns[counts == X.shape[0]], X.shape[1])
 
 
 # Training computes in float32 and guards a batch's total weight below by 1e-30: positive

@@ -399,9 +399,22 @@ def test_verbose_2_keeps_logs_clean(small_X, capsys):
         (np.ones(5), ValueError, "Expected 2D array"),
         (np.empty((0, 3)), ValueError, "0 sample"),
         (np.array([["a", "b"], ["c", "d"]]), ValueError, "could not convert|dtype='numeric'"),
-        (sp.csr_matrix(np.eye(3)), TypeError, "dense data is required"),
+        (sp.csr_matrix(np.full((2, 2), np.nan)), ValueError, "holds no observed value"),
+        (sp.csr_matrix(np.array([[np.inf, 0.0], [0.5, 0.0]])), ValueError, "infinity"),
+        (sp.csr_matrix((0, 3)), ValueError, "0 sample"),
+        (sp.csc_matrix((3, 0)), ValueError, "0 feature"),
     ],
-    ids=["all missing", "inf", "1d", "empty", "strings", "sparse"],
+    ids=[
+        "all missing",
+        "inf",
+        "1d",
+        "empty",
+        "strings",
+        "sparse all missing",
+        "sparse inf",
+        "sparse no rows",
+        "sparse no columns",
+    ],
 )
 def test_fit_rejects_bad_X(X, error, match):
     with pytest.raises(error, match=match):
