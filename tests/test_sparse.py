@@ -4,6 +4,7 @@ follows the nonzeros, and tables with categorical columns."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 from sklearn.compose import make_column_transformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -309,3 +310,27 @@ def test_a_table_with_text_or_categorical_columns_is_refused_by_name(library):
     fitted = DenoisingAutoencoder(**dict(FAST, latent_dim=1)).fit(table[["price", "weight"]])
     with pytest.raises(InputError, match="'colour'"):
         fitted.predict(table[["colour", "weight"]])
+
+
+def test_the_imputer_refuses_sparse_input_saying_so():
+    from skdae import DenoisingAutoencoderImputer
+
+    X = _sparse_X()
+    X.data[::4] = np.nan
+    with pytest.raises(TypeError, match="Sparse data was passed.*toarray"):
+        DenoisingAutoencoderImputer(DenoisingAutoencoder(**FAST)).fit(X)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_on_a_gpu_batches_travel_sparse_and_the_model_is_the_cpu_one():
+    X = _sparse_X()
+    X.data[::6] = np.nan
+    batch = skdae._sparse.densify(X, slice(10, 50), "cuda")
+    assert batch.device.type == "cuda"
+    np.testing.assert_array_equal(batch.cpu().numpy(), X[10:50].toarray().astype(np.float32))
+    # No noise and no shuffling: nothing drawn from the devices' different generators.
+    same = dict(FAST, corruption=IdentityCorruption(), shuffle=False, matmul_precision="float32")
+    on_gpu = DenoisingAutoencoder(**dict(same, device="cuda")).fit(X)
+    assert np.isfinite(on_gpu.score_samples(X)).all()
+    on_cpu = DenoisingAutoencoder(**dict(same, device="cpu")).fit(X)
+    np.testing.assert_allclose(on_gpu.loss_curve_, on_cpu.loss_curve_, rtol=1e-3)
