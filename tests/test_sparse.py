@@ -334,3 +334,12 @@ def test_on_a_gpu_batches_travel_sparse_and_the_model_is_the_cpu_one():
     assert np.isfinite(on_gpu.score_samples(X)).all()
     on_cpu = DenoisingAutoencoder(**dict(same, device="cpu")).fit(X)
     np.testing.assert_allclose(on_gpu.loss_curve_, on_cpu.loss_curve_, rtol=1e-3)
+
+
+@pytest.mark.parametrize("method", ["transform", "predict", "score", "score_samples"])
+def test_sparse_rows_of_another_width_are_refused_by_every_method(method):
+    dae = DenoisingAutoencoder(**FAST).fit(_sparse_X())
+    with pytest.raises(
+        ValueError, match="X has 35 features, but DenoisingAutoencoder is expecting"
+    ):
+        getattr(dae, method)(_sparse_X(n_columns=35))
