@@ -70,11 +70,17 @@ def main(argv=None):
     """Run the command line; return the exit code."""
     parser = _build_parser()
     args = parser.parse_args(argv)
+    format_warning = warnings.formatwarning
     try:
         with warnings.catch_warnings():
-            # A person reads these on stderr, however the interpreter's filters are set.
+            # A person reads these on stderr, however the interpreter's filters are set,
+            # said by the command rather than by a line of its launcher
+            # (".venv/bin/skdae:8: SampleDataWarning: ...").
             for category in _SKDAE_WARNINGS:
                 warnings.simplefilter("default", category)
+            warnings.formatwarning = lambda message, category, *_, **__: (
+                f"skdae {args.command}: {category.__name__}: {message}\n"
+            )
             return args.handler(args)
     except DivergenceError as exc:
         print(f"skdae {args.command}: training failed: {printable(exc)}", file=sys.stderr)
@@ -86,6 +92,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"skdae {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        warnings.formatwarning = format_warning
 
 
 def _build_parser():

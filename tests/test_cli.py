@@ -485,6 +485,29 @@ def test_the_installed_command_and_argparse_errors():
     assert bad.returncode == 2 and "unrecognized arguments: --bogus" in bad.stderr
 
 
+def test_offline_the_command_says_it_uses_the_sample_in_its_own_name(tmp_path):
+    """A run as a newcomer's would go with no network (here SKDAE_MNIST_MIRROR is a closed
+    local port): the failed download, then the warning said by the command, not by a line
+    of its launcher ("<frozen runpy>:88:" or ".venv/bin/skdae:8:")."""
+    run = subprocess.run(
+        [sys.executable, "-m", "skdae", "train", "--data-home", str(tmp_path / "home")]
+        + ["-o", str(tmp_path / "out"), *FAST],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.splitlines()
+    assert lines[0].startswith("Full MNIST is not in ") and "downloading the four" in lines[0]
+    assert lines[1].startswith("Downloading train-images-idx3-ubyte.gz from 127.0.0.1:")
+    assert "failed: [Errno " in lines[1] and lines[1].endswith("] Connection refused")
+    assert lines[2].startswith(
+        "skdae train: SampleDataWarning: Full MNIST is not available (Could not download"
+    )
+    assert "Full MNIST is not available: training on the bundled sample" in run.stdout
+    assert not (tmp_path / "home").exists()
+
+
 @pytest.mark.parametrize("command", ["summary", "denoise", "evaluate"])
 def test_a_pickle_is_never_opened_without_trust_pickle(tmp_path, capsys, command):
     """A pickle that would run code when loaded: refused unopened, whatever the command."""

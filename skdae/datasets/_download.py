@@ -23,9 +23,10 @@ from skdae.exceptions import ChecksumError, DownloadError
 # Looked up at call time, so tests can monkeypatch them.
 _urlopen = urllib.request.urlopen
 # Seconds to wait for a connection, and then for each read: a mirror that does not
-# answer within this is given up on. It bounds each attempt's silence, not its length,
-# so a slow but steady connection still finishes.
-DOWNLOAD_TIMEOUT_S = 30
+# answer within this is given up on (pip waits as long). It bounds each attempt's
+# silence, not its length, so a slow but steady connection still finishes; offline, the
+# first file's attempts at the two public mirrors take at most twice this.
+DOWNLOAD_TIMEOUT_S = 15
 _CHUNK = 1 << 16
 _USER_AGENT = "skdae-datasets (Python urllib)"
 _BAR_WIDTH = 30

@@ -87,7 +87,7 @@ def load_mnist(
         temporary file, checked against its official MD5 and only then given
         its name, so a failed, timed-out or interrupted download leaves nothing
         behind. Progress is printed to stderr. A mirror that does not answer
-        within 30 seconds is given up on.
+        within 15 seconds is given up on.
     mirror : str, default=None
         Base URL of a folder holding the four ``.gz`` files
         (``http://``, ``https://`` or ``file://``), e.g. a copy inside a
