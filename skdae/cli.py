@@ -369,8 +369,10 @@ def build_estimator(args, training_noise):
 
 
 def _train(args):
-    # Before any work: the noise's spelling, and an output folder that can take the results.
-    parse_noise_spec(args.noise)
+    # Before any work (a download of MNIST included): the noise's spelling, the estimator
+    # options (built once with the noise as spelled, and its parameters checked), where
+    # MNIST would come from, and an output folder that can take the results.
+    build_estimator(args, parse_noise_spec(args.noise))._validate_params()
     download, mirror = _mnist_download(args)
     check_output_folder(args.output, OUTPUT_FILES, _inputs(args))
     log = (lambda *a: None) if args.quiet else print

@@ -223,6 +223,25 @@ def test_evaluate_downloads_too(trained, tmp_path, mirror, capsys):
     assert printed["data"] == {"source": f"MNIST from {home / 'mnist'}", "n_test": 10}
 
 
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--validation-fraction", "2"], "'validation_fraction' parameter"),
+        (["--learning-rate", "-1"], "'learning_rate_init' parameter"),
+        (["--architecture", "conv", "--hidden", "8"], "--hidden does not apply"),
+        (["--architecture", "conv", "--preset", "features"], "is a preset of the dense"),
+    ],
+)
+def test_bad_estimator_options_exit_2_before_mnist_is_downloaded(
+    tmp_path, mirror, capsys, options, message
+):
+    home = tmp_path / "home"
+    args = ["train", "--data-home", str(home), "--mirror", mirror.url("ok")]
+    assert main([*args, "-o", str(tmp_path / "out"), *options]) == 2
+    assert message in capsys.readouterr().err
+    assert mirror.requests == [] and not home.exists()
+
+
 def test_a_bad_mirror_in_the_environment_exits_2_before_any_work(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SKDAE_MNIST_MIRROR", "mirror.example.org/mnist")
     out = tmp_path / "out"
