@@ -5,8 +5,9 @@
 #   make test    lint, format check, the test suite, the benchmarks end to end
 #   make docs    the documentation site, warnings as errors, links and images checked
 #
-# Full MNIST is read from $SKDAE_DATA (default ~/skdae_data); without it the main job
-# says so and uses the sample bundled with skdae.
+# Full MNIST is read from $SKDAE_DATA (default ~/skdae_data); the main job downloads it
+# there when it is missing (from $SKDAE_MNIST_MIRROR if set, else the public mirrors of
+# the official files), and offline says so and uses the sample bundled with skdae.
 
 PYTHON ?= python3
 VENV ?= .venv

@@ -1,13 +1,17 @@
-"""Fail when the built site has a broken internal link or a missing image.
+"""Fail when the built site has a broken internal link or a missing image, or shows
+where the builder's files lie.
 
 Sphinx's ``-W`` catches unresolved references in the sources; this catches what it
 cannot see: links and images in the built HTML (raw HTML, figures whose file a gallery
 run did not produce, anchors that moved). Every ``href`` and ``src`` that points inside
 the site must name a file that exists and, with a ``#fragment``, an ``id`` on that page.
+And no page may show an absolute path of the machine that built it (the repository,
+the home folder, the data home): the gallery pages show what the examples printed.
 
     python docs/check_html.py docs/_build/html
 """
 
+import os
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -64,6 +68,31 @@ def broken_links(root):
     return problems, len(pages)
 
 
+def builder_paths():
+    """Folders of this machine that a reader of the site has no business seeing: the
+    repository, the home folder and the data home (``$SKDAE_DATA``), each with a
+    trailing separator so that only paths inside them match."""
+    folders = {Path(__file__).resolve().parents[1], Path.home()}
+    if os.environ.get("SKDAE_DATA"):
+        folders.add(Path(os.environ["SKDAE_DATA"]).expanduser().resolve())
+    return sorted(
+        str(folder).rstrip(os.sep) + os.sep for folder in folders if folder.parent != folder
+    )
+
+
+def leaked_paths(root, paths):
+    """``page: shows <path>`` for every page of the site under ``root`` whose text holds
+    one of ``paths``."""
+    root = Path(root).resolve()
+    problems = []
+    for page in sorted(root.rglob("*.html")):
+        if page.relative_to(root).parts[0] in ("_static", "_sources"):
+            continue
+        text = page.read_text(encoding="utf-8", errors="replace")
+        problems += [f"{page.relative_to(root)}: shows {path}" for path in paths if path in text]
+    return problems
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     root = Path(argv[0] if argv else "docs/_build/html")
@@ -71,10 +100,16 @@ def main(argv=None):
         print(f"{root}/index.html not found: build the docs first (make docs).")
         return 2
     problems, n_pages = broken_links(root)
+    leaks = leaked_paths(root, builder_paths())
+    for leak in leaks:
+        print(leak)
     for problem in problems:
         print(problem)
-    print(f"{n_pages} pages checked: {len(problems)} broken internal link(s) or image(s).")
-    return 1 if problems else 0
+    print(
+        f"{n_pages} pages checked: {len(problems)} broken internal link(s) or image(s), "
+        f"{len(leaks)} showing a path of the machine that built them."
+    )
+    return 1 if problems or leaks else 0
 
 
 if __name__ == "__main__":

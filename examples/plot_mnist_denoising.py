@@ -30,6 +30,7 @@ SMOKE = os.environ.get("SKDAE_EXAMPLES_SMOKE") == "1"
 
 # Full MNIST from $SKDAE_DATA, else the bundled sample (with a SampleDataWarning).
 mnist = load_mnist(fallback="sample")
+source = "the bundled sample" if mnist.source == "bundled sample" else "full MNIST"
 if mnist.source == "bundled sample":
     print("Note: full MNIST was not found; this run uses the sample bundled with skdae.")
 
@@ -42,7 +43,7 @@ if SMOKE:  # a quick look: at most 2,000 training images, fewer epochs
         "and figures below are not representative."
     )
 # sphinx_gallery_end_ignore
-print(f"{mnist.source}: {X_train.shape[0]} training and {X_test.shape[0]} test images")
+print(f"{source}: {X_train.shape[0]:,} training and {X_test.shape[0]:,} test images")
 
 # %%
 # Train the denoising autoencoder
@@ -85,9 +86,14 @@ for name, X_hat in [("noisy", X_test_noisy), ("denoised", X_test_denoised)]:
 # Original, noisy and denoised digits
 # -----------------------------------
 # :class:`~skdae.plotting.ReconstructionDisplay` corrupts the first test images with the
-# same noise, denoises them and shows the three rows.
+# same noise, denoises them and shows the three rows. The title says what this run
+# trained on, and for how long.
 display = ReconstructionDisplay.from_estimator(dae, X_test, noise, n_images=10)
-display.figure_.suptitle("Test digits: original, noisy, denoised")
+display.figure_.suptitle(
+    f"Test digits: original, noisy, denoised by a DAE trained {dae.n_iter_} epochs "
+    f"on {len(X_train):,} images of {source}"
+)
+plt.show()
 
 # %%
 # Loss curves

@@ -43,16 +43,19 @@ OUTPUT_FILES = (MODEL_FILE, METRICS_FILE, *FIGURE_FILES, REPORT_FILE)
 MIN_ROWS = 6
 
 
-def load_job_data(data="mnist", *, data_home=None, test_size=0.2, random_state=0):
+def load_job_data(
+    data="mnist", *, data_home=None, download=False, mirror=None, test_size=0.2, random_state=0
+):
     """Return a dict with X_train, X_test, y_train, y_test (or None), image_shape, source.
 
-    ``data`` is ``"mnist"`` (full MNIST from the data home, else the bundled sample, with
-    a :class:`~skdae.exceptions.SampleDataWarning`) or a path to a .npy / .csv / .png /
+    ``data`` is ``"mnist"`` (full MNIST from the data home, downloaded there first with
+    ``download=True`` (from ``mirror`` if given), else the bundled sample, with a
+    :class:`~skdae.exceptions.SampleDataWarning`) or a path to a .npy / .csv / .png /
     IDX file, split ``test_size`` at random. ``sample`` says whether the bundled sample
     stood in for full MNIST.
     """
     if data == "mnist":
-        mnist = load_mnist(data_home=data_home, fallback="sample")
+        mnist = load_mnist(data_home=data_home, download=download, mirror=mirror, fallback="sample")
         sample = mnist.source == SAMPLE_SOURCE
         return {
             "X_train": mnist.X_train,
@@ -119,7 +122,7 @@ def train_job(
     check_output_folder(output, OUTPUT_FILES)
     X_train, X_test = dataset["X_train"], dataset["X_test"]
     if dataset["sample"]:
-        log("Full MNIST was not found: training on the bundled sample (see the warning).")
+        log("Full MNIST is not available: training on the bundled sample (see the warning).")
     log(
         f"Training on {len(X_train):,} x {X_train.shape[1]} ({dataset['source']}), "
         f"corruption {estimator.corruption!r}, {estimator.max_iter} epochs."

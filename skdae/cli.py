@@ -37,7 +37,7 @@ from skdae._validation import InvalidParameterError
 from skdae._version import __version__
 from skdae.datasets._base import get_data_home
 from skdae.datasets._idx_dataset import locate_files
-from skdae.datasets._mnist import MNIST_FOLDER
+from skdae.datasets._mnist import MIRROR_ENV, MNIST_DOWNLOAD_MB, MNIST_FOLDER, mnist_mirrors
 from skdae.datasets._sample import sample_path
 from skdae.exceptions import (
     DataFileError,
@@ -70,11 +70,17 @@ def main(argv=None):
     """Run the command line; return the exit code."""
     parser = _build_parser()
     args = parser.parse_args(argv)
+    format_warning = warnings.formatwarning
     try:
         with warnings.catch_warnings():
-            # A person reads these on stderr, however the interpreter's filters are set.
+            # A person reads these on stderr, however the interpreter's filters are set,
+            # said by the command rather than by a line of its launcher
+            # (".venv/bin/skdae:8: SampleDataWarning: ...").
             for category in _SKDAE_WARNINGS:
                 warnings.simplefilter("default", category)
+            warnings.formatwarning = lambda message, category, *_, **__: (
+                f"skdae {args.command}: {category.__name__}: {message}\n"
+            )
             return args.handler(args)
     except DivergenceError as exc:
         print(f"skdae {args.command}: training failed: {printable(exc)}", file=sys.stderr)
@@ -86,6 +92,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"skdae {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        warnings.formatwarning = format_warning
 
 
 def _build_parser():
@@ -267,14 +275,43 @@ def _add_data_arguments(parser):
     parser.add_argument(
         "--data",
         default="mnist",
-        help="'mnist' (full MNIST from the data home, else the bundled sample) or a "
-        f"{', '.join(FORMATS)} file (default %(default)s)",
+        help="'mnist' (full MNIST from the data home, downloaded there if missing, else the "
+        f"bundled sample) or a {', '.join(FORMATS)} file (default %(default)s)",
     )
     parser.add_argument(
         "--data-home",
         default=None,
         help="folder that contains mnist/ (default: $SKDAE_DATA, else ~/skdae_data)",
     )
+    parser.add_argument(
+        "--no-download",
+        action="store_true",
+        help="never download: without full MNIST in the data home, use the bundled sample "
+        f"(default: download the four official files, about {MNIST_DOWNLOAD_MB} MB, "
+        "checked against their MD5s; offline, the sample is used and the run says so)",
+    )
+    parser.add_argument(
+        "--mirror",
+        metavar="URL",
+        default=None,
+        help="download MNIST from this URL of a folder holding the four .gz files, e.g. "
+        f"a copy inside your firewall (default: ${MIRROR_ENV}, else the public mirrors)",
+    )
+
+
+def _mnist_download(args):
+    """(download, mirror) for load_job_data, from --data, --no-download and --mirror,
+    checked before any work (the mirror in $SKDAE_MNIST_MIRROR too, if one is used)."""
+    if args.mirror is not None and args.data != "mnist":
+        raise InputError(
+            f"--mirror is where MNIST is downloaded from; it does not apply to --data {args.data}."
+        )
+    if args.mirror is not None and args.no_download:
+        raise InputError("--mirror says where to download from, --no-download not to: pick one.")
+    download = args.data == "mnist" and not args.no_download
+    if download:
+        mnist_mirrors(args.mirror, option="--mirror")
+    return download, args.mirror
 
 
 # Command-line option -> estimator parameter.
@@ -332,11 +369,20 @@ def build_estimator(args, training_noise):
 
 
 def _train(args):
-    # Before any work: the noise's spelling, and an output folder that can take the results.
-    parse_noise_spec(args.noise)
+    # Before any work (a download of MNIST included): the noise's spelling, the estimator
+    # options (built once with the noise as spelled, and its parameters checked), where
+    # MNIST would come from, and an output folder that can take the results.
+    build_estimator(args, parse_noise_spec(args.noise))._validate_params()
+    download, mirror = _mnist_download(args)
     check_output_folder(args.output, OUTPUT_FILES, _inputs(args))
     log = (lambda *a: None) if args.quiet else print
-    dataset = load_job_data(args.data, data_home=args.data_home, random_state=args.seed)
+    dataset = load_job_data(
+        args.data,
+        data_home=args.data_home,
+        download=download,
+        mirror=mirror,
+        random_state=args.seed,
+    )
     estimator = build_estimator(args, make_job_noise(args.noise, dataset["X_train"]))
     train_job(
         estimator,
@@ -367,10 +413,17 @@ def _denoise(args):
 
 def _evaluate(args):
     parse_noise_spec(args.noise)  # before any work
+    download, mirror = _mnist_download(args)
     if args.output:
         check_output_file(args.output, _inputs(args))
     model = load_model(args.model, trust_pickle=args.trust_pickle)
-    dataset = load_job_data(args.data, data_home=args.data_home, random_state=args.seed)
+    dataset = load_job_data(
+        args.data,
+        data_home=args.data_home,
+        download=download,
+        mirror=mirror,
+        random_state=args.seed,
+    )
     X_test = dataset["X_test"]
     _check_data(model, X_test, args.data)
     metrics = evaluate_model(model, X_test, args.noise, random_state=args.seed)

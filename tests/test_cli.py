@@ -3,13 +3,16 @@
 import json
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
+from mirror_server import MirrorServer, write_mnist_like
 
 import skdae
 from skdae import DenoisingAutoencoder
 from skdae.cli import main
+from skdae.datasets import SampleDataWarning, _download, _mnist
 
 PIL = pytest.importorskip("PIL.Image")
 pytest.importorskip("matplotlib")
@@ -143,6 +146,109 @@ def test_evaluate_prints_metrics(trained, tmp_path, capsys):
     printed = json.loads(capsys.readouterr().out)
     assert printed == json.loads(out.read_text())
     assert printed["noise"] == "masking:0.3" and printed["data"]["n_test"] == 500
+
+
+# --- MNIST downloaded by train (from a mirror on 127.0.0.1) ---------------------------------
+
+FAST = ["--epochs", "1", "--hidden", "8", "--latent-dim", "2", "--no-classify", "--no-figures"]
+
+
+@pytest.fixture
+def mirror(tmp_path, monkeypatch):
+    """Small MNIST-like files on a local HTTP server, with MNIST's MD5 table replaced."""
+    monkeypatch.setattr(_mnist, "MNIST_MD5", write_mnist_like(tmp_path / "served"))
+    monkeypatch.setattr(_download, "DOWNLOAD_TIMEOUT_S", 0.5)
+    with MirrorServer(tmp_path / "served") as server:
+        yield server
+
+
+@pytest.mark.parametrize("how", ["--mirror", "SKDAE_MNIST_MIRROR"])
+def test_train_downloads_mnist_when_it_is_missing(tmp_path, mirror, monkeypatch, capsys, how):
+    home, out = tmp_path / "home", tmp_path / "out"
+    args = ["train", "--data-home", str(home), "-o", str(out), *FAST]
+    if how == "--mirror":
+        args += ["--mirror", mirror.url("ok")]
+    else:
+        monkeypatch.setenv("SKDAE_MNIST_MIRROR", mirror.url("ok"))
+    assert main(args) == 0
+    data = json.loads((out / "metrics.json").read_text())["data"]
+    assert data["source"] == f"MNIST from {home / 'mnist'}" and data["bundled_sample"] is False
+    assert (data["n_train"], data["n_test"]) == (20, 10)
+    assert sorted(p.name for p in (home / "mnist").iterdir()) == sorted(
+        f"{name}.gz" for name in _mnist.MNIST_MD5
+    )
+    captured = capsys.readouterr()
+    assert "downloading the four official files" in captured.err
+    assert "Training on 20 x 784 (MNIST from" in captured.out
+    # The next run reads what the first downloaded.
+    asked = len(mirror.requests)
+    assert main([*args[:5], "-o", str(tmp_path / "again"), *FAST]) == 0
+    assert len(mirror.requests) == asked
+
+
+def test_train_offline_falls_back_to_the_sample_within_the_time_out(tmp_path, mirror, capsys):
+    home, out = tmp_path / "home", tmp_path / "out"
+    args = ["train", "--data-home", str(home), "--mirror", mirror.url("silent"), *FAST]
+    started = time.monotonic()
+    with pytest.warns(SampleDataWarning, match=r"not available \(Could not download train-"):
+        assert main([*args, "-o", str(out)]) == 0
+    assert time.monotonic() - started < 60  # one time-out of 0.5 s, then the sample
+    captured = capsys.readouterr()
+    assert "failed: no answer within 0.5 s (time-out)" in captured.err
+    assert "Full MNIST is not available: training on the bundled sample" in captured.out
+    assert json.loads((out / "metrics.json").read_text())["data"]["bundled_sample"] is True
+    assert not home.exists()  # nothing half-written, not even an empty folder
+
+
+def test_train_no_download_uses_the_sample_without_asking_the_network(
+    tmp_path, monkeypatch, capsys
+):
+    def no_network(request, timeout):
+        pytest.fail(f"--no-download asked {request.full_url}")
+
+    monkeypatch.setattr(_download, "_urlopen", no_network)
+    out = tmp_path / "out"
+    args = ["train", "--data-home", str(tmp_path / "home"), "--no-download", "-o", str(out)]
+    with pytest.warns(SampleDataWarning, match="skdae train without --no-download"):
+        assert main([*args, *FAST]) == 0
+    assert "Downloading" not in capsys.readouterr().err
+    assert json.loads((out / "metrics.json").read_text())["data"]["bundled_sample"] is True
+
+
+def test_evaluate_downloads_too(trained, tmp_path, mirror, capsys):
+    model = str(trained / "model.skdae")
+    home = tmp_path / "home"
+    assert main(["evaluate", model, "--data-home", str(home), "--mirror", mirror.url("ok")]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["data"] == {"source": f"MNIST from {home / 'mnist'}", "n_test": 10}
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--validation-fraction", "2"], "'validation_fraction' parameter"),
+        (["--learning-rate", "-1"], "'learning_rate_init' parameter"),
+        (["--architecture", "conv", "--hidden", "8"], "--hidden does not apply"),
+        (["--architecture", "conv", "--preset", "features"], "is a preset of the dense"),
+    ],
+)
+def test_bad_estimator_options_exit_2_before_mnist_is_downloaded(
+    tmp_path, mirror, capsys, options, message
+):
+    home = tmp_path / "home"
+    args = ["train", "--data-home", str(home), "--mirror", mirror.url("ok")]
+    assert main([*args, "-o", str(tmp_path / "out"), *options]) == 2
+    assert message in capsys.readouterr().err
+    assert mirror.requests == [] and not home.exists()
+
+
+def test_a_bad_mirror_in_the_environment_exits_2_before_any_work(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SKDAE_MNIST_MIRROR", "mirror.example.org/mnist")
+    out = tmp_path / "out"
+    assert main(["train", "--data-home", str(tmp_path / "home"), "-o", str(out), *FAST]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skdae train: error: SKDAE_MNIST_MIRROR='mirror.example.org/mnist'")
+    assert err.count("\n") == 1 and list(tmp_path.iterdir()) == []
 
 
 def test_train_on_a_users_npy_file(tmp_path):
@@ -396,6 +502,29 @@ def test_the_installed_command_and_argparse_errors():
         [sys.executable, "-m", "skdae", "train", "--bogus"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "unrecognized arguments: --bogus" in bad.stderr
+
+
+def test_offline_the_command_says_it_uses_the_sample_in_its_own_name(tmp_path):
+    """A run as a newcomer's would go with no network (here SKDAE_MNIST_MIRROR is a closed
+    local port): the failed download, then the warning said by the command, not by a line
+    of its launcher ("<frozen runpy>:88:" or ".venv/bin/skdae:8:")."""
+    run = subprocess.run(
+        [sys.executable, "-m", "skdae", "train", "--data-home", str(tmp_path / "home")]
+        + ["-o", str(tmp_path / "out"), *FAST],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.splitlines()
+    assert lines[0].startswith("Full MNIST is not in ") and "downloading the four" in lines[0]
+    assert lines[1].startswith("Downloading train-images-idx3-ubyte.gz from 127.0.0.1:")
+    assert "failed: [Errno " in lines[1] and lines[1].endswith("] Connection refused")
+    assert lines[2].startswith(
+        "skdae train: SampleDataWarning: Full MNIST is not available (Could not download"
+    )
+    assert "Full MNIST is not available: training on the bundled sample" in run.stdout
+    assert not (tmp_path / "home").exists()
 
 
 @pytest.mark.parametrize("command", ["summary", "denoise", "evaluate"])
@@ -662,6 +791,27 @@ USER_ERRORS = {
         r"'\x1b[2J\x1b]0;title\x07'",
     ),
     "escapes in a name": (["denoise", "{model}", "\x1b[31mred.npy", "o.npy"], r"\x1b[31mred.npy"),
+    # Where MNIST is downloaded from.
+    "mirror for a data file": (
+        ["train", "--data", "data.npy", "--mirror", "https://mirror.example.org/mnist/"],
+        "--mirror is where MNIST is downloaded from; it does not apply to --data data.npy",
+    ),
+    "mirror and no download": (
+        ["train", "--mirror", "https://mirror.example.org/mnist/", "--no-download"],
+        "--mirror says where to download from, --no-download not to: pick one",
+    ),
+    "mirror without a scheme": (
+        ["train", "--mirror", "mirror.example.org/mnist"],
+        "--mirror='mirror.example.org/mnist' is not a URL skdae can download from",
+    ),
+    "mirror with a query": (
+        ["evaluate", "{model}", "--mirror", "https://mirror.example.org/?k=1"],
+        "has a query or fragment",
+    ),
+    "mirror with escapes": (
+        ["train", "--mirror", "https://mirror.example.org/\x1b[31m/"],
+        "contains spaces or control characters",
+    ),
 }
 
 

@@ -54,3 +54,28 @@ def test_missing_pages_images_and_anchors_are_each_reported(tmp_path):
 def test_an_unbuilt_site_says_to_build_it(tmp_path, capsys):
     assert check_html.main([str(tmp_path)]) == 2
     assert "make docs" in capsys.readouterr().out
+
+
+def test_a_page_that_shows_the_builders_paths_is_reported(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("SKDAE_DATA", str(tmp_path / "data"))
+    paths = check_html.builder_paths()
+    assert f"{home}/" in paths and f"{tmp_path / 'data'}/" in paths
+    repository = f"{Path(check_html.__file__).resolve().parents[1]}/"
+    assert repository in paths
+    root = _site(
+        tmp_path / "site",
+        {
+            "index.html": "<p>plot_x.py:3: UserWarning: careful</p>",
+            "auto_examples/plot_a.html": f"<pre>{repository}examples/plot_a.py:31: Warning</pre>",
+            "auto_examples/plot_b.html": f"<pre>put the files in {tmp_path / 'data'}/mnist/</pre>",
+            # A folder whose name merely starts like the home folder's is not inside it.
+            "api/a.html": f"<pre>{home}-other/file</pre>",
+        },
+    )
+    assert check_html.leaked_paths(root, paths) == [
+        f"auto_examples/plot_a.html: shows {repository}",
+        f"auto_examples/plot_b.html: shows {tmp_path / 'data'}/",
+    ]
+    assert check_html.main([str(root)]) == 1

@@ -6,11 +6,13 @@ to do when they are absent.
 """
 
 import os
+import sys
+from urllib.parse import urlsplit
 
 from skdae._warnings import warn
 from skdae.datasets._base import DATA_HOME_ENV, DEFAULT_DATA_HOME, get_data_home
 from skdae.datasets._descr import MNIST_DESCR
-from skdae.datasets._download import download_file
+from skdae.datasets._download import download_files
 from skdae.datasets._idx_dataset import (
     IDX_FILES,
     locate_files,
@@ -32,13 +34,19 @@ MNIST_MD5 = {
     "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
     "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
 }
-# Public mirrors of the gzipped files, tried in order. The original site at
-# yann.lecun.com now often refuses downloads, so it is not listed.
+# Public mirrors of the gzipped files, tried in order: PyTorch's (torchvision's first
+# choice) and Google's CVDF copy (TensorFlow's). The original site at yann.lecun.com
+# now often refuses downloads, so it is not listed.
 MNIST_MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
+# A base URL holding the four .gz files, used instead of the public mirrors: for
+# machines behind a firewall, or a copy on the local network.
+MIRROR_ENV = "SKDAE_MNIST_MIRROR"
 MNIST_FOLDER = "mnist"
+MNIST_DOWNLOAD_MB = 11  # the four .gz files together, quoted in messages
+_MIRROR_SCHEMES = ("http", "https", "file")
 _FALLBACKS = ("error", "sample")
 
 
@@ -49,6 +57,7 @@ def load_mnist(
     flatten=True,
     as_float=True,
     download=False,
+    mirror=None,
     verify=True,
     fallback="error",
 ):
@@ -72,9 +81,18 @@ def load_mnist(
         Scale pixels to float32 in [0, 1] (``pixel / 255``). ``False`` keeps the
         raw uint8 values.
     download : bool, default=False
-        Fetch missing files from public mirrors into ``<data_home>/mnist/``
-        (about 11 MB). Each file is written atomically and verified before it
-        is kept. Progress is printed to stderr.
+        Fetch missing files into ``<data_home>/mnist/`` (about 11 MB), from
+        ``mirror``, else the ``SKDAE_MNIST_MIRROR`` environment variable, else
+        the public mirrors of the official files. Each file is streamed into a
+        temporary file, checked against its official MD5 and only then given
+        its name, so a failed, timed-out or interrupted download leaves nothing
+        behind. Progress is printed to stderr. A mirror that does not answer
+        within 15 seconds is given up on.
+    mirror : str, default=None
+        Base URL of a folder holding the four ``.gz`` files
+        (``http://``, ``https://`` or ``file://``), e.g. a copy inside a
+        firewall. Used only with ``download=True``. ``None`` uses
+        ``SKDAE_MNIST_MIRROR`` when set, else the public mirrors.
     verify : bool, default=True
         Check each file's MD5. ``False`` skips the check (about 0.1 s) and
         loads files that are not the official ones.
@@ -123,13 +141,15 @@ def load_mnist(
         files and the folder they belong in.
     DownloadError
         If ``download=True``, ``fallback="error"`` and no mirror delivered a
-        file with the official checksum.
+        file with the official checksum, or the data home cannot be written.
     ChecksumError
         If ``verify=True`` and a file is not the official one.
     IDXFormatError
         If a file is not well-formed IDX (with ``verify=False``).
     ValueError
-        If ``fallback`` is not ``"error"`` or ``"sample"``.
+        If ``fallback`` is not ``"error"`` or ``"sample"``, or ``mirror`` (or
+        ``SKDAE_MNIST_MIRROR``, when downloading) is not a URL to download
+        from, or ``mirror`` is given without ``download=True``.
 
     Warns
     -----
@@ -145,7 +165,7 @@ def load_mnist(
     Examples
     --------
     With the four official files in ``$SKDAE_DATA/mnist/`` (or with
-    ``download=True``):
+    ``download=True``, which fetches them there once):
 
     >>> from skdae.datasets import load_mnist
     >>> X_train, y_train, X_test, y_test = load_mnist(return_X_y=True)  # doctest: +SKIP
@@ -164,9 +184,17 @@ def load_mnist(
     """
     if fallback not in _FALLBACKS:
         raise InputError(f"fallback must be one of {_FALLBACKS}; got {fallback!r}.")
+    if mirror is not None and not download:
+        raise InputError(
+            "mirror= is where download=True fetches missing files from; pass "
+            "download=True as well, or leave mirror out."
+        )
+    # Checked before anything is read, so that a mistyped mirror is an error even
+    # when the files happen to be there already.
+    mirrors = mnist_mirrors(mirror) if download else ()
     folder = get_data_home(data_home) / MNIST_FOLDER
     try:
-        files = _obtain_files(folder, download=download, data_home=data_home)
+        files = _obtain_files(folder, mirrors=mirrors, download=download, data_home=data_home)
     except (FileNotFoundError, DownloadError) as exc:
         if fallback == "error":
             raise
@@ -189,23 +217,63 @@ def load_mnist(
     )
 
 
-def _obtain_files(folder, *, download, data_home):
+def mnist_mirrors(mirror=None, *, option="mirror"):
+    """The base URLs to download MNIST from: ``mirror``, else ``$SKDAE_MNIST_MIRROR``,
+    else the public mirrors. ``option`` names ``mirror`` in error messages (the
+    command line says ``--mirror``)."""
+    if mirror is not None:
+        return (check_mirror_url(mirror, option),)
+    from_env = os.environ.get(MIRROR_ENV, "").strip()
+    if from_env:  # an empty value counts as unset, as for SKDAE_DATA
+        return (check_mirror_url(from_env, MIRROR_ENV),)
+    return MNIST_MIRRORS
+
+
+def check_mirror_url(url, option="mirror"):
+    """Return ``url`` ending in ``/`` (the file names are appended to it), or raise an
+    InputError that names ``option`` and says what a mirror URL looks like."""
+    example = (
+        "It must be the http://, https:// or file:// URL of a folder that holds the four "
+        "MNIST .gz files (train-images-idx3-ubyte.gz, ...), e.g. "
+        "https://mirror.example.org/mnist/."
+    )
+    if not isinstance(url, str):
+        raise InputError(f"{option} must be a URL string; got {type(url).__name__} {url!r}.")
+    if not url.strip():
+        raise InputError(f"{option} is empty. {example}")
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise InputError(f"{option}={url!r} contains spaces or control characters. {example}")
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018  (raises ValueError for a port out of range)
+    except ValueError as exc:
+        raise InputError(f"{option}={url!r} is not a valid URL ({exc}). {example}") from None
+    if parts.scheme.lower() not in _MIRROR_SCHEMES:
+        raise InputError(f"{option}={url!r} is not a URL skdae can download from. {example}")
+    if parts.scheme.lower() != "file" and not parts.hostname:
+        raise InputError(f"{option}={url!r} names no host. {example}")
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise InputError(
+            f"{option}={url!r} has a query or fragment (?... or #...); the file names are "
+            f"appended to the URL, so give the folder's URL alone. {example}"
+        )
+    return url if url.endswith("/") else url + "/"
+
+
+def _obtain_files(folder, *, mirrors, download, data_home):
     """Return role -> path for the four files, downloading missing ones if asked."""
     files = locate_files(folder)
     missing = [role for role in IDX_FILES if role not in files]
     if missing and download:
-        folder.mkdir(parents=True, exist_ok=True)
-        for role in missing:
-            name = f"{IDX_FILES[role]}.gz"
-            urls = [mirror + name for mirror in MNIST_MIRRORS]
-            files[role] = download_file(urls, folder / name, md5=MNIST_MD5[IDX_FILES[role]])
+        files.update(zip(missing, _download_missing(folder, missing, mirrors), strict=True))
         missing = []
     if missing:
         remedies = [
             f"The data home was {_how_chosen(data_home)}.",
             f"Either copy the files there, or set {DATA_HOME_ENV} (or pass data_home=...) to "
             "the folder that contains mnist/,",
-            f"or call load_mnist(download=True) to fetch them from {MNIST_MIRRORS[0]}.",
+            f"or call load_mnist(download=True) to fetch them from {MNIST_MIRRORS[0]} "
+            f"(or from the mirror in {MIRROR_ENV}).",
             "For an offline try, load_mnist_sample() or load_mnist(fallback='sample') uses the "
             f"sample bundled with skdae ({SAMPLE_N_TRAIN:,} train + {SAMPLE_N_TEST:,} test "
             "images).",
@@ -213,6 +281,60 @@ def _obtain_files(folder, *, download, data_home):
         names = [IDX_FILES[role] for role in missing]
         raise FileNotFoundError(missing_files_message(folder, names, remedies=remedies))
     return {role: files[role] for role in IDX_FILES}
+
+
+def _download_missing(folder, roles, mirrors):
+    """Download the gzipped files of ``roles`` into ``folder``; return their paths.
+
+    Folders created for them are removed again if nothing could be downloaded, so a
+    failed first download leaves the file system as it was.
+    """
+    created = _make_folder(folder)
+    names = [f"{IDX_FILES[role]}.gz" for role in roles]
+    hosts = " or ".join(urlsplit(mirror).netloc or mirror for mirror in mirrors)
+    what = (
+        f"the four official files (about {MNIST_DOWNLOAD_MB} MB)"
+        if len(names) == len(IDX_FILES)
+        else f"the missing {', '.join(names)}"
+    )
+    print(f"Full MNIST is not in {folder}/: downloading {what} from {hosts}.", file=sys.stderr)
+    try:
+        return download_files(
+            names, mirrors, folder, md5={name: MNIST_MD5[name[: -len(".gz")]] for name in names}
+        )
+    except DownloadError as exc:
+        raise DownloadError(
+            f"{exc} Behind a firewall, point {MIRROR_ENV} (skdae train --mirror) at a "
+            "copy of the four files that you can reach."
+        ) from None
+    finally:
+        for path in reversed(created):  # the deepest first; only if still empty
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+
+
+def _make_folder(folder):
+    """Create ``folder`` and its missing parents; return those created, outermost first.
+    A folder that cannot be made or written is a DownloadError: there is nowhere to put
+    the files, as offline there is nothing to put."""
+    created = [p for p in [folder, *folder.parents] if not p.exists()][::-1]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DownloadError(
+            f"Cannot download MNIST into {folder}/: {exc.strerror or exc}. Set "
+            f"{DATA_HOME_ENV} (or pass data_home=...) to a folder you can write to."
+        ) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        for path in reversed(created):
+            path.rmdir()
+        raise DownloadError(
+            f"Cannot download MNIST into {folder}/: the folder is not writable. Set "
+            f"{DATA_HOME_ENV} (or pass data_home=...) to a folder you can write to."
+        )
+    return created
 
 
 def _how_chosen(data_home):
@@ -227,10 +349,17 @@ def _how_chosen(data_home):
 def _fallback_message(folder, exc):
     """The SampleDataWarning text: why, what is used instead, and how to get the full set."""
     reason = str(exc).splitlines()[0].rstrip(".:")
+    if isinstance(exc, DownloadError):
+        remedy = f"or point {MIRROR_ENV} (skdae train --mirror) at a mirror you can reach"
+    else:
+        remedy = (
+            "or let skdae download them (load_mnist(download=True), or skdae train without "
+            "--no-download)"
+        )
     return (
         f"Full MNIST is not available ({reason}). Using the bundled sample of "
         f"{SAMPLE_N_TRAIN:,} training and {SAMPLE_N_TEST:,} test images instead; results on "
         "it are not comparable with published MNIST figures. To use the full set, put the "
         f"four official files in {folder}/ (or set {DATA_HOME_ENV} to the folder that "
-        "contains mnist/), or pass download=True."
+        f"contains mnist/), {remedy}."
     )

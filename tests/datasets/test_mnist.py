@@ -1,7 +1,8 @@
-"""Data home, MNIST-layout loaders, checksums, download, the bundled sample and full MNIST."""
+"""Data home, MNIST-layout loaders, checksums, the bundled sample, full MNIST.
 
-import hashlib
-import io
+Downloads are tested in test_download.py.
+"""
+
 import re
 from pathlib import Path
 
@@ -12,11 +13,8 @@ from sklearn.utils import Bunch
 import skdae.datasets as datasets
 from skdae.datasets import (
     ChecksumError,
-    DownloadError,
     IDXFormatError,
     SampleDataWarning,
-    _download,
-    _mnist,
     _sample,
     get_data_home,
     load_idx_dataset,
@@ -245,105 +243,6 @@ def test_fallback_does_not_hide_a_damaged_file(tmp_path, make_idx_folder):
 def test_bad_fallback_value(tmp_path):
     with pytest.raises(ValueError, match=r"fallback must be one of \('error', 'sample'\); got 'x'"):
         load_mnist(data_home=tmp_path, fallback="x")
-
-
-# --- download ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def fake_mirror(tmp_path, make_idx_folder, monkeypatch):
-    """A local folder served through file:// URLs, with MNIST's checksums replaced by its own."""
-    mirror = tmp_path / "mirror"
-    _, md5 = make_idx_folder(mirror)
-    monkeypatch.setattr(_mnist, "MNIST_MD5", md5)
-    return mirror
-
-
-def test_download_from_second_mirror(tmp_path, fake_mirror, monkeypatch, capsys):
-    dead = (tmp_path / "dead").as_uri() + "/"
-    monkeypatch.setattr(_mnist, "MNIST_MIRRORS", (dead, fake_mirror.as_uri() + "/"))
-    home = tmp_path / "home"
-    bunch = load_mnist(data_home=home, download=True)
-    assert bunch.X_train.shape == (6, 784)
-    assert sorted(p.name for p in (home / "mnist").iterdir()) == sorted(
-        f"{name}.gz" for name in FILE_NAMES
-    )
-    err = capsys.readouterr().err
-    assert "failed:" in err  # the dead mirror is reported
-    assert "Downloading train-images-idx3-ubyte.gz from" in err and "100%" in err
-    # Present files are not downloaded again.
-    load_mnist(data_home=home, download=True)
-    assert "Downloading" not in capsys.readouterr().err
-
-
-def test_download_rejects_a_wrong_checksum(tmp_path, fake_mirror, monkeypatch, capsys):
-    monkeypatch.setattr(_mnist, "MNIST_MIRRORS", (fake_mirror.as_uri() + "/",))
-    monkeypatch.setitem(_mnist.MNIST_MD5, "train-labels-idx1-ubyte", "0" * 32)
-    match = "train-labels-idx1-ubyte.gz; every mirror failed"
-    with pytest.raises(DownloadError, match=match) as info:
-        load_mnist(data_home=tmp_path / "home", download=True)
-    assert "expected 00000000000000000000000000000000" in str(info.value)
-    assert "train-labels-idx1-ubyte.gz" not in {p.name for p in (tmp_path / "home/mnist").iterdir()}
-    assert not list((tmp_path / "home/mnist").glob(".*"))  # no temporary file left
-
-
-class _FakeResponse:
-    """A urlopen response serving ``body`` in chunks, optionally raising after the first."""
-
-    def __init__(self, body, *, length=None, fail=None):
-        self._stream = io.BytesIO(body)
-        self.headers = {"Content-Length": str(len(body) if length is None else length)}
-        self._fail = fail
-
-    def read(self, size):
-        if self._fail is not None and self._stream.tell() > 0:
-            raise self._fail
-        return self._stream.read(min(size, 10))
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-@pytest.mark.parametrize(
-    "response_kwargs, error, match",
-    [
-        ({"fail": ConnectionResetError("reset by peer")}, DownloadError, "reset by peer"),
-        ({"length": 10_000}, DownloadError, "connection closed after 100 of 10000 bytes"),
-        ({"fail": KeyboardInterrupt()}, KeyboardInterrupt, None),
-    ],
-)
-def test_interrupted_download_leaves_no_file(
-    tmp_path, monkeypatch, capsys, response_kwargs, error, match
-):
-    def opener(request, timeout):
-        assert request.full_url.startswith("https://mirror.example/")
-        return _FakeResponse(bytes(100), **response_kwargs)
-
-    monkeypatch.setattr(_download, "_urlopen", opener)
-    with pytest.raises(error, match=match):
-        _download.download_file(["https://mirror.example/x.gz"], tmp_path / "x.gz", md5="0" * 32)
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_download_file_without_content_length(tmp_path, monkeypatch, capsys):
-    body = b"payload" * 10
-    response = _FakeResponse(body)
-    response.headers = {}
-    monkeypatch.setattr(_download, "_urlopen", lambda request, timeout: response)
-    md5 = hashlib.md5(body).hexdigest()
-    path = _download.download_file(["https://mirror.example/x"], tmp_path / "x", md5=md5)
-    assert path.read_bytes() == body
-    assert capsys.readouterr().err == "\rDownloading x from mirror.example: (0.0 MB)\n"
-
-
-def test_failed_download_falls_back_to_sample(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(_mnist, "MNIST_MIRRORS", ((tmp_path / "dead").as_uri() + "/",))
-    with pytest.warns(SampleDataWarning, match="Could not download"):
-        bunch = load_mnist(data_home=tmp_path, download=True, fallback="sample")
-    assert bunch.source == "bundled sample"
 
 
 # --- bundled sample ------------------------------------------------------------------------
