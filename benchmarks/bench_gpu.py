@@ -321,11 +321,6 @@ def main(argv=None):
         if args.results_md and not results["environment"]["quick"]:
             replace_gpu_section(Path(args.results_md), text)
         return results
-    if args.profile:
-        try:
-            print("profile:", profile_dense(args.device, args.profile))
-        except Exception as error:  # noqa: BLE001 - the benchmark matters more
-            print("profile failed:", repr(error))
     results = run(
         args.device, quick=args.quick, variants=args.variants, eager_epochs=args.eager_epochs
     )
@@ -337,6 +332,11 @@ def main(argv=None):
     Path(args.markdown).write_text(text)
     if args.results_md and not args.quick:
         replace_gpu_section(Path(args.results_md), text)
+    if args.profile:  # last: the figures above are written whatever happens here
+        try:
+            print("profile:", profile_dense(args.device, args.profile))
+        except Exception as error:  # noqa: BLE001 - the benchmark matters more
+            print("profile failed:", repr(error))
     return results
 
 
