@@ -7,13 +7,13 @@ Trains the dense default for 50 epochs (batch 128) and the convolutional default
 network, at float32 too, on the CUDA-graph path a fit takes on a GPU
 (``skdae._cuda_graph``); then the eager path (graphs switched off, one launch per
 kernel: what skdae did before) for fewer epochs, to time its steps. ``--variants``
-also times the dense graph path without its side streams and without the ReLU
-epilogue. Reports the training seconds (the estimator's own ``epoch_times_``: the
-first epoch includes the warm-up and the capture; one host synchronisation per epoch),
-the microseconds per step, the denoised test PSNR, the throughput against the 2-core
-CPU figures of ``benchmarks/RESULTS.md`` (the last CPU run, read from that file) and
-the targets of the GPU issue. Prints a table, writes JSON and a Markdown section for
-RESULTS.md.
+also times the dense graph path without each of its refinements (Adam in pieces,
+side streams, the ReLU epilogue) and without all three. Reports the training seconds
+(the estimator's own ``epoch_times_``: the first epoch includes the warm-up and the
+capture; one host synchronisation per epoch), the microseconds per step, the
+denoised test PSNR, the throughput against the 2-core CPU figures of
+``benchmarks/RESULTS.md`` (the last CPU run, read from that file) and the targets of
+the GPU issue. Prints a table, writes JSON and a Markdown section for RESULTS.md.
 """
 
 import argparse
@@ -35,9 +35,10 @@ BATCH_SIZE = 128
 
 # The --variants runs of the dense graphs: switches of skdae._cuda_graph each.
 VARIANTS = {
+    "dense_torch_adam": {"SPLIT_ADAM": False},
     "dense_one_stream": {"SIDE_STREAMS": False},
     "dense_no_relu_epilogue": {"FUSE_RELU": False},
-    "dense_plain_graphs": {"SIDE_STREAMS": False, "FUSE_RELU": False},
+    "dense_plain_graphs": {"SIDE_STREAMS": False, "FUSE_RELU": False, "SPLIT_ADAM": False},
 }
 
 
