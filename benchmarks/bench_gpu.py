@@ -249,6 +249,44 @@ def markdown(results, checks):
             f"{conv_eager['step_microseconds']:.0f} "
             f"({conv_eager['step_microseconds'] / conv['step_microseconds']:.1f}x)."
         )
+    variants = [name for name in VARIANTS if name in results]
+    if variants:
+        described = {
+            "dense_torch_adam": "with torch's Adam kernel given whole parameters",
+            "dense_one_stream": "on one stream",
+            "dense_no_relu_epilogue": "without the ReLU epilogue",
+            "dense_plain_graphs": "with none of the three",
+        }
+        lines.append(
+            f"The dense step's refinements, each left out in a fit of "
+            f"{results[variants[0]]['epochs']} epochs: "
+            + "; ".join(
+                f"{described.get(name, name)} {results[name]['step_microseconds']:.0f}"
+                for name in variants
+            )
+            + " microseconds a step."
+        )
+    steps = -(-env["n_train"] // BATCH_SIZE)
+    budget = DENSE_SECONDS_TARGET / dense["epochs"] / steps * 1e6
+    lines += [
+        "",
+        f"Where a graphed step's time goes: the {DENSE_SECONDS_TARGET:g} s target for "
+        f"{dense['epochs']} epochs leaves {budget:.0f} microseconds a step ({steps} steps "
+        f"an epoch); the graphed dense step takes {dense['step_microseconds']:.0f}. Its "
+        "kernels run back to back (the host launches one graph per 25 steps), so what is "
+        "left is the GPU's own time for some forty small kernels a step: matrix products "
+        "of 128 rows, element-wise kernels and reductions, a few microseconds each, "
+        "about a third of them on the side streams.",
+    ]
+    for path, kernels in results.get("profile", {}).items():
+        lines.append(
+            f"Costliest kernels per step ({path}, torch.profiler, 50-step epochs of 6400 "
+            "rows): "
+            + "; ".join(
+                f"{k['kernel'][:40]} {k['per_step']:.0f} x {k['us']:.1f} us" for k in kernels
+            )
+            + "."
+        )
     lines += ["", "| target | value | goal | met |", "|---|---|---|---|"]
     for check in checks:
         lines.append(
@@ -261,7 +299,7 @@ def markdown(results, checks):
 def profile_dense(device, path, n_rows=6400):
     """Where a dense step's device time goes: torch.profiler's kernel table for one
     eager epoch and two graphed ones of ``n_rows`` rows (50 steps each), written to
-    ``path``."""
+    ``path``; returns :func:`summarize_profile` of it."""
     import torch
     from _protocol import load_data
     from torch.profiler import ProfilerActivity, profile
@@ -287,8 +325,47 @@ def profile_dense(device, path, n_rows=6400):
             f"== {'graphs' if graphs else 'eager'}: {epochs} epoch(s) of {steps} steps, "
             f"epoch seconds {[round(t, 4) for t in estimator.epoch_times_]}\n{table}"
         )
-    Path(path).write_text("\n\n".join(sections))
-    return path
+    text = "\n\n".join(sections)
+    Path(path).write_text(text)
+    return summarize_profile(text)
+
+
+def _microseconds(value):
+    number = float(value.rstrip("mus"))
+    return number * 1000 if value.endswith("ms") else number
+
+
+def summarize_profile(text, top=8):
+    """The costliest device kernels of each section of :func:`profile_dense`'s text:
+    per step, how many launches and their mean microseconds. A graphed section's steps
+    include the warm-up's (two)."""
+    from skdae._cuda_graph import WARMUP_STEPS
+
+    summary = {}
+    for section in text.split("== ")[1:]:
+        header = section.splitlines()[0]
+        match = re.match(r"(\w+): (\d+) epoch\(s\) of (\d+) steps", header)
+        path, epochs, steps = match.group(1), int(match.group(2)), int(match.group(3))
+        steps_run = epochs * steps + (WARMUP_STEPS if path == "graphs" else 0)
+        kernels = []
+        for line in section.splitlines():
+            cells = re.split(r"\s{2,}", line.strip())
+            if len(cells) != 11 or cells[2] != "0.000us" or not cells[10].isdigit():
+                continue  # not a kernel of the device (an operator, a heading)
+            if cells[0].startswith(("Optimizer.", "Memcpy", "Lazy")):
+                continue
+            name = cells[0].removeprefix("void ").removesuffix("...")
+            for noise in ("at::native::", "(anonymous namespace)::"):
+                name = name.replace(noise, "")
+            kernels.append(
+                {
+                    "kernel": name,
+                    "per_step": int(cells[10]) / steps_run,
+                    "us": _microseconds(cells[9]),
+                }
+            )
+        summary[path] = kernels[:top]
+    return summary
 
 
 def main(argv=None):
@@ -308,7 +385,10 @@ def main(argv=None):
         default=str(HERE / "RESULTS.md"),
         help="the page whose GPU section this run rewrites ('' to leave it alone)",
     )
-    parser.add_argument("--profile", help="write a kernel profile of the dense step there")
+    parser.add_argument(
+        "--profile",
+        help="write a kernel profile of the dense step there (with --from-json: read it)",
+    )
     parser.add_argument(
         "--from-json",
         help="rewrite the Markdown (and RESULTS.md's section) from this run's JSON instead",
@@ -316,6 +396,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.from_json:
         results = json.loads(Path(args.from_json).read_text())
+        if args.profile:  # the profile that run wrote, summarised into its figures
+            results["profile"] = summarize_profile(Path(args.profile).read_text())
+            Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
         text = markdown(results, results["checks"])
         print(text)
         Path(args.markdown).write_text(text)
@@ -335,9 +418,16 @@ def main(argv=None):
         replace_gpu_section(Path(args.results_md), text)
     if args.profile:  # last: the figures above are written whatever happens here
         try:
-            print("profile:", profile_dense(args.device, args.profile))
+            results["profile"] = profile_dense(args.device, args.profile)
         except Exception as error:  # noqa: BLE001 - the benchmark matters more
             print("profile failed:", repr(error))
+        else:
+            text = markdown(results, checks)
+            print(text[text.find("Where a graphed") :])
+            Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+            Path(args.markdown).write_text(text)
+            if args.results_md and not args.quick:
+                replace_gpu_section(Path(args.results_md), text)
     return results
 
 
