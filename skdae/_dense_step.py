@@ -74,6 +74,9 @@ class AutogradStep:
         self.parameters = list(module.parameters())
         self.compute_dtype = compute_dtype
         self._device_type = self.parameters[0].device.type if self.parameters else "cpu"
+        # Autocast's cache of reduced weights (None: torch's setting); False for a step
+        # captured in a CUDA graph.
+        self.autocast_cache = None
 
     def __call__(self, inputs, target, weights=None):
         for parameter in self.parameters:
@@ -82,6 +85,7 @@ class AutogradStep:
             self._device_type,
             dtype=torch.bfloat16,
             enabled=self.compute_dtype == torch.bfloat16,
+            cache_enabled=self.autocast_cache,
         ):
             loss = self.loss_fn(self.module, inputs, target, weights)
         loss.backward()

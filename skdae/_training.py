@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from skdae._cuda_graph import graphed_epochs
 from skdae._dense_step import AutogradStep, DenseStep
 from skdae._device import as_float32_tensor
 from skdae._interrupts import check_interrupt
@@ -544,6 +545,10 @@ def fit_loop(
     # have changed the weights until the epoch is recorded; None otherwise.
     checkpoint = None
     step = make_training_step(module, settings.loss, settings.precision)
+    # On CUDA, the epochs replayed from CUDA graphs where they can be (None: eagerly).
+    graphed = graphed_epochs(
+        module, optimizer, step, data, settings, n_epochs=n_epochs, on_batch=on_batch
+    )
     try:
         for epoch in range(first_epoch, first_epoch + n_epochs):
             if on_epoch_start is not None:
@@ -552,7 +557,9 @@ def fit_loop(
             if epoch == first_epoch and on_first_checkpoint is not None:
                 on_first_checkpoint(checkpoint)
             progress.start_epoch()
-            loss = _train_epoch(module, optimizer, step, data, settings, epoch, on_batch, device)
+            loss = _train_epoch(
+                module, optimizer, step, data, settings, epoch, on_batch, device, graphed
+            )
             validation_loss = None
             if data.validation is not None:
                 val_inputs, val_target, val_observed, val_weights = data.validation
@@ -591,11 +598,16 @@ def fit_loop(
         raise _EpochInterrupted(last_recorded + 1) from None
 
 
-def _train_epoch(module, optimizer, step, data, settings, epoch, on_batch, device):
+def _train_epoch(module, optimizer, step, data, settings, epoch, on_batch, device, graphed=None):
     epochs_before = epoch - 1 - settings.schedule_origin
 
     def rate(fraction):
         return settings.learning_rate(epochs_before + fraction)
+
+    if graphed is not None:
+        loss = graphed.train_epoch(epoch, rate)
+        if loss is not None:
+            return loss
 
     return train_one_epoch(
         module,

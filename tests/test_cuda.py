@@ -151,3 +151,117 @@ def test_float32_serving_beside_a_bfloat16_fit_on_the_gpu_is_unchanged(digits):
     assert trainer.matmul_precision_ == "bfloat16"
     for output in outputs:
         np.testing.assert_array_equal(output, alone)
+
+
+# ------------------------------------------------------------------ CUDA graphs
+
+
+@pytest.fixture
+def graphs_always(monkeypatch):
+    """The CUDA-graph path for every fit, however short (see skdae._cuda_graph)."""
+    import skdae._cuda_graph as cuda_graph
+
+    monkeypatch.setattr(cuda_graph, "MIN_STEPS_PER_CAPTURED_STEP", 0)
+    return cuda_graph
+
+
+def _eager(cuda_graph, estimator, X, **fit_params):
+    cuda_graph.ENABLED = False
+    try:
+        return estimator.fit(X, **fit_params)
+    finally:
+        cuda_graph.ENABLED = True
+
+
+def _rows(digits, n):
+    X, _ = digits
+    return np.tile(X, (-(-n // len(X)), 1))[:n]
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_a_graphed_fit_trains_what_the_eager_path_trains(digits, graphs_always, precision):
+    """25 whole batches (a chunk graph), then a tail with a ragged batch."""
+    X, X_test = _rows(digits, 3300), digits[1]
+    graphed = _dense(max_iter=3, matmul_precision=precision).fit(X)
+    report = dict(graphs_always.last_fit)
+    eager = _eager(graphs_always, _dense(max_iter=3, matmul_precision=precision), X)
+    assert report["used"] and report["graphs"] == 2, report
+    assert not graphs_always.last_fit["used"]
+    np.testing.assert_allclose(graphed.loss_curve_, eager.loss_curve_, rtol=2e-3)
+    np.testing.assert_allclose(graphed.predict(X_test), eager.predict(X_test), atol=2e-2)
+
+
+def test_graphed_fits_repeat_exactly(digits, graphs_always):
+    X, X_test = digits
+    fits = [_dense(max_iter=3).fit(X) for _ in range(2)]
+    assert graphs_always.last_fit["used"]
+    assert fits[0].loss_curve_ == fits[1].loss_curve_
+    np.testing.assert_array_equal(fits[0].predict(X_test), fits[1].predict(X_test))
+
+
+def test_graphed_fits_with_missing_values_and_weights(digits, graphs_always):
+    X = _rows(digits, 1500).copy()
+    rng = np.random.RandomState(0)
+    X[rng.rand(*X.shape) < 0.05] = np.nan
+    weights = rng.rand(len(X))
+    graphed = _dense(max_iter=2, matmul_precision="float32").fit(X, sample_weight=weights)
+    assert graphs_always.last_fit["used"]
+    eager = _eager(
+        graphs_always, _dense(max_iter=2, matmul_precision="float32"), X, sample_weight=weights
+    )
+    np.testing.assert_allclose(graphed.loss_curve_, eager.loss_curve_, rtol=2e-3)
+
+
+def test_a_graphed_conv_fit_trains_what_the_eager_path_trains(digits, graphs_always):
+    X, X_test = digits
+    params = dict(channels=(8, 16), max_iter=2, random_state=0)
+    graphed = ConvDenoisingAutoencoder(**params).fit(X)
+    assert graphs_always.last_fit["used"], graphs_always.last_fit
+    eager = _eager(graphs_always, ConvDenoisingAutoencoder(**params), X)
+    np.testing.assert_allclose(graphed.loss_curve_, eager.loss_curve_, rtol=5e-3)
+    np.testing.assert_allclose(graphed.predict(X_test), eager.predict(X_test), atol=3e-2)
+
+
+def test_batch_progress_and_short_fits_train_eagerly(digits):
+    import skdae._cuda_graph as cuda_graph
+
+    X, _ = digits
+    _dense(max_iter=1).fit(X)
+    assert "too short" in cuda_graph.last_fit["reason"]
+    _dense(max_iter=50, verbose=2).fit(X[:200])
+    assert "batch progress" in cuda_graph.last_fit["reason"]
+
+
+def test_a_failed_capture_warns_and_trains_eagerly(digits, graphs_always, monkeypatch):
+    from skdae.exceptions import DeviceWarning
+
+    X, X_test = digits
+
+    def refuse(self, *args, **kwargs):
+        raise RuntimeError("no capture today")
+
+    monkeypatch.setattr(torch.cuda.CUDAGraph, "capture_begin", refuse)
+    with pytest.warns(DeviceWarning, match="no capture today"):
+        failed = _dense(max_iter=2, matmul_precision="float32").fit(X)
+    eager = _eager(graphs_always, _dense(max_iter=2, matmul_precision="float32"), X)
+    np.testing.assert_array_equal(failed.loss_curve_, eager.loss_curve_)
+    np.testing.assert_array_equal(failed.predict(X_test), eager.predict(X_test))
+
+
+def test_memory_does_not_grow_over_repeated_graphed_fits(digits, graphs_always):
+    X, _ = digits
+
+    def fit_once():
+        dae = _dense().fit(X)
+        assert graphs_always.last_fit["used"]
+        dae.predict(X)
+        del dae
+        gc.collect()
+        torch.cuda.synchronize()
+        return torch.cuda.memory_allocated()
+
+    fit_once()
+    baseline = fit_once()
+    for _ in range(3):
+        after = fit_once()
+    assert after <= baseline + (1 << 20), (baseline, after)
