@@ -122,8 +122,9 @@ for name, steps in representations.items():
     print(f"{name:<20} test accuracy {scores[name]:.3f}")
 
 # %%
-# The 16 numbers of a code carry about what the 3,600 encoded columns do, as
-# TruncatedSVD's do; the autoencoder's loss curve is in ``loss_curve_`` as usual.
+# Trained its 30 epochs (the docs' quick build trains 3), the 16 numbers of a code carry
+# about what the 3,600 encoded columns do, as TruncatedSVD's do: about 0.69 against 0.68
+# for the encoded table and 0.70 for TruncatedSVD on 2 cores.
 fig, ax = plt.subplots(figsize=(6, 2.6))
 names = list(scores)
 ax.barh(names, [scores[n] for n in names], color=["0.6", "tab:blue", "tab:orange"])
