@@ -180,15 +180,17 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Clean training data. NaN marks a missing value: it is left out of the loss
             and reaches the network as a masked entry (0, as
-            :class:`~skdae.MaskingNoise` masks).
+            :class:`~skdae.MaskingNoise` masks). A :mod:`scipy.sparse` matrix stays
+            sparse: each batch is densified when it is taken (see the user guide's
+            "Sparse data").
 
         y : None
             Ignored; present for API consistency (a Pipeline passes class labels).
 
-        X_noisy : array-like of shape (n_samples, n_features), default=None
+        X_noisy : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
             Pre-corrupted inputs aligned row by row with ``X``. When given, the network
             learns ``X_noisy -> X`` and ``corruption`` is not applied. NaN marks a
             hidden input: the network sees it as a masked entry, as for ``X``.
@@ -225,13 +227,13 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Clean training data.
 
         y : None
             Ignored; present for API consistency.
 
-        X_noisy : array-like of shape (n_samples, n_features), default=None
+        X_noisy : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
             Pre-corrupted inputs aligned with ``X``; see :meth:`fit`.
 
         sample_weight : array-like of shape (n_samples,), default=None
@@ -539,7 +541,7 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data to encode.
 
         Returns
@@ -582,7 +584,7 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Possibly noisy data.
 
         Returns
@@ -604,7 +606,7 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data to reconstruct.
 
         y : None
@@ -628,7 +630,7 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data to score.
 
         Returns
