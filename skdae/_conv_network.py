@@ -1,4 +1,5 @@
-"""The convolutional torch module: strided convolutions down, transposed ones back up.
+"""The convolutional torch module: strided convolutions down, transposed (or sub-pixel)
+ones back up, with optional residual blocks at every resolution.
 
 Rows come in as scikit-learn has them, ``(n_samples, n_features)``, and leave the same
 way: the module views each row as an image of ``image_shape`` (channels first, then
@@ -41,7 +42,7 @@ class _PointSafe:
     The layer's parameters and their names are those of the torch class it extends.
     """
 
-    def forward(self, X, *args):
+    def forward(self, X, *args, **kwargs):
         device = X.device.type
         if (
             max(self.stride) > 1
@@ -49,8 +50,8 @@ class _PointSafe:
             and torch.is_autocast_enabled(device)
         ):
             with torch.autocast(device, enabled=False):
-                return super().forward(X.float(), *args)
-        return super().forward(X, *args)
+                return super().forward(X.float(), *args, **kwargs)
+        return super().forward(X, *args, **kwargs)
 
 
 class _Conv1d(_PointSafe, nn.Conv1d):
@@ -198,12 +199,70 @@ class _Flatten(nn.Flatten):
         return maps.reshape(maps.shape[0], -1)
 
 
+class _Residual(nn.Module):
+    """A residual block: ``x + conv(act(conv(x)))`` at one resolution and width.
+
+    The block's second convolution starts at zero weights, so that a new block is the
+    identity and a deep stack trains as a shallow one does at first (as in Fixup and
+    ReZero); its gradient is not zero, so it learns from the first step.
+    """
+
+    def __init__(self, conv, width, kernel_size, activation):
+        super().__init__()
+        padding = kernel_size // 2
+        self.conv1 = conv(width, width, kernel_size, padding=padding)
+        self.activation = _activation_layer(activation)
+        self.conv2 = conv(width, width, kernel_size, padding=padding)
+
+    def forward(self, X):
+        return X + self.conv2(self.activation(self.conv1(X)))
+
+
+class _SubPixelUpsample(nn.Module):
+    """Stride-2 upsampling by a sub-pixel convolution (``PixelShuffle``): a stride-1
+    convolution to ``2 ** d`` times the output channels, whose channels are rearranged
+    into a map of twice the size, cropped to the target size (odd sizes).
+
+    Unlike a transposed convolution of stride 2 with an odd kernel, every output pixel
+    sees the same number of weights, which avoids the checkerboard pattern (Shi et al.,
+    2016; Odena et al., 2016).
+    """
+
+    def __init__(self, conv, in_channels, out_channels, kernel_size, size):
+        super().__init__()
+        self.factor = 2 ** len(size)
+        self.out_channels = out_channels
+        self.conv = conv(
+            in_channels, out_channels * self.factor, kernel_size, padding=kernel_size // 2
+        )
+        self.size = tuple(size)
+
+    def forward(self, X, output_size=None):
+        size = self.size if output_size is None else tuple(output_size)
+        maps = self.conv(X)
+        if maps.dim() == 4:
+            maps = nn.functional.pixel_shuffle(maps, 2)
+            return maps[:, :, : size[0], : size[1]]
+        n, _, length = maps.shape  # 1-D: channel 2c + i goes to position 2l + i of c
+        maps = maps.reshape(n, self.out_channels, 2, length).transpose(2, 3)
+        return maps.reshape(n, self.out_channels, 2 * length)[:, :, : size[0]]
+
+    def extra_repr(self):
+        return f"size={self.size}"
+
+
+UPSAMPLINGS = ("transpose", "pixel_shuffle")
+
+
 class ConvAutoencoder(nn.Module):
     """Strided convolutional encoder, optional dense code layer, mirrored decoder.
 
     ``encoder`` maps flat rows to codes, ``decoder`` maps codes to flat logits (the
     reconstruction before ``output_activation``), as in
-    :class:`~skdae._dense_network.DenseAutoencoder`.
+    :class:`~skdae._dense_network.DenseAutoencoder`. Each encoder stage is a stride-2
+    convolution and its activation followed by ``residual_blocks`` residual blocks;
+    each decoder stage is as many residual blocks followed by a stride-2 upsampling
+    (``upsampling``: a transposed convolution or a sub-pixel one) and its activation.
     """
 
     def __init__(
@@ -217,6 +276,8 @@ class ConvAutoencoder(nn.Module):
         activation,
         latent_activation,
         output_activation,
+        residual_blocks=0,
+        upsampling="transpose",
     ):
         super().__init__()
         n_channels, *spatial = image_shape
@@ -228,17 +289,27 @@ class ConvAutoencoder(nn.Module):
         def act():
             return _activation_layer(activation)
 
+        def residuals(width):
+            return [_Residual(conv, width, kernel_size, activation) for _ in range(residual_blocks)]
+
         self.spatial_code = latent_dim is None
+        self.n_stages = len(channels)
         encoder = [_ToImage(image_shape)]
         width = n_channels
         for out in channels:
             encoder += [conv(width, out, kernel_size, stride=2, padding=padding), act()]
+            encoder += residuals(out)
             width = out
         for _ in range(bottleneck_layers):
             encoder += [conv(width, width, kernel_size, padding=padding), act()]
         decoder = []
         if latent_dim is None:
-            encoder[-1] = _activation_layer(latent_activation)  # the code's own activation
+            # The code's own activation, in place of the last one (or after the last
+            # residual block, whose sum has none).
+            if isinstance(encoder[-1], _Residual):
+                encoder.append(_activation_layer(latent_activation))
+            else:
+                encoder[-1] = _activation_layer(latent_activation)
             encoder.append(_Flatten())
             decoder.append(_ToImage(feature_shape, rows_channels_last=True))
         else:
@@ -256,17 +327,21 @@ class ConvAutoencoder(nn.Module):
             decoder += [conv(width, width, kernel_size, padding=padding), act()]
         for i, out in enumerate([*channels[-2::-1], n_channels]):
             target = sizes[-2 - i]
-            decoder += [
-                conv_transpose(
-                    width,
-                    out,
-                    kernel_size,
-                    stride=2,
-                    padding=padding,
-                    output_padding=tuple(1 - t % 2 for t in target),
-                ),
-                act(),
-            ]
+            decoder += residuals(width)
+            if upsampling == "pixel_shuffle":
+                decoder.append(_SubPixelUpsample(conv, width, out, kernel_size, target))
+            else:
+                decoder.append(
+                    conv_transpose(
+                        width,
+                        out,
+                        kernel_size,
+                        stride=2,
+                        padding=padding,
+                        output_padding=tuple(1 - t % 2 for t in target),
+                    )
+                )
+            decoder.append(act())
             width = out
         decoder[-1] = nn.Flatten()  # logits: no activation after the last layer
         self.encoder = nn.Sequential(*encoder)
@@ -291,6 +366,30 @@ class ConvAutoencoder(nn.Module):
     def decode(self, codes):
         return self.output_activation(self.decoder(codes))
 
+    def forward_images(self, images):
+        """Reconstruct images of any size, ``(n, channels, *spatial)`` in and out.
+
+        Only a purely convolutional network (``latent_dim=None``) has no size of its
+        own: its layers run on the images as they are, each upsampling restoring the
+        size its stage had (odd sizes included), so one call denoises a whole
+        photograph the network saw only as patches.
+        """
+        if not self.spatial_code:
+            raise InputError(
+                "forward_images needs a purely convolutional network (latent_dim=None): "
+                "a dense code layer fixes the image size to the one it was trained on."
+            )
+        if images.dim() == 4:
+            images = images.contiguous(memory_format=torch.channels_last)
+        upsampled_sizes = iter(stage_sizes(images.shape[2:], self.n_stages)[-2::-1])
+        maps = self.encoder[1:-1](images)  # neither the row-to-image view nor the flattening
+        for layer in self.decoder[1:-1]:
+            if isinstance(layer, _SubPixelUpsample | nn.ConvTranspose1d | nn.ConvTranspose2d):
+                maps = layer(maps, output_size=next(upsampled_sizes))
+            else:
+                maps = layer(maps)
+        return self.output_activation(maps)
+
 
 def build_conv_autoencoder(*, generator=None, **architecture):
     """Build a :class:`ConvAutoencoder` with Glorot-uniform weights and zero biases.
@@ -301,23 +400,41 @@ def build_conv_autoencoder(*, generator=None, **architecture):
     with torch.device("meta"):
         module = ConvAutoencoder(**architecture)
     module = init_glorot(module, generator)
+    with torch.no_grad():
+        for layer in module.modules():
+            if isinstance(layer, _Residual):
+                layer.conv2.weight.zero_()
     if len(architecture["image_shape"]) == 3:
         module = module.to(memory_format=torch.channels_last)
     return module
 
 
-def conv_parameter_count(image_shape, channels, kernel_size, bottleneck_layers, latent_dim, **_):
+def conv_parameter_count(
+    image_shape,
+    channels,
+    kernel_size,
+    bottleneck_layers,
+    latent_dim,
+    residual_blocks=0,
+    upsampling="transpose",
+    **_,
+):
     """Parameters of the network :func:`build_conv_autoencoder` makes, counted before
     building (arithmetic only, so that a huge architecture is refused unbuilt)."""
     n_channels, *spatial = image_shape
     taps = kernel_size ** len(spatial)
     widths = [n_channels, *channels]
-    # Every stride-2 stage appears twice (a convolution and its transpose), with the
-    # same weight shape; so does every bottleneck layer.
-    stages = sum(a * b * taps for a, b in zip(widths[:-1], widths[1:], strict=True))
-    biases = sum(channels) + sum(widths[:-1])
+    pairs = list(zip(widths[:-1], widths[1:], strict=True))
+    encoder_stages = sum(a * b * taps + b for a, b in pairs)
+    # Each stage's upsampling maps b channels back to a; a sub-pixel one makes 2 ** d
+    # times a channels.
+    factor = 2 ** len(spatial) if upsampling == "pixel_shuffle" else 1
+    decoder_stages = sum(b * a * factor * taps + a * factor for a, b in pairs)
+    # Residual blocks (two convolutions each) at every stage's width, in the encoder
+    # and again in the decoder; so too the bottleneck layers at the last width.
+    residual = 2 * residual_blocks * sum(2 * (b * b * taps + b) for b in channels)
     bottleneck = 2 * bottleneck_layers * (channels[-1] ** 2 * taps + channels[-1])
-    total = 2 * stages + biases + bottleneck
+    total = encoder_stages + decoder_stages + residual + bottleneck
     if latent_dim is not None:
         features = channels[-1] * math.prod(stage_sizes(spatial, len(channels))[-1])
         total += 2 * features * latent_dim + latent_dim + features

@@ -7,6 +7,8 @@ device with an explicit generator, so noise is drawn where the data lives, with 
 round trip. ``corrupt`` (numpy in, numpy out) comes for free from it.
 """
 
+import math
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -209,9 +211,13 @@ class GaussianNoise(BaseCorruption):
 
     Parameters
     ----------
-    std : float, default=0.1
+    std : float or tuple of (float, float), default=0.1
         Standard deviation of the noise, in the units of the data (or, with
-        ``relative=True``, in units of each feature's standard deviation).
+        ``relative=True``, in units of each feature's standard deviation). A pair
+        ``(low, high)`` draws each sample's own standard deviation uniformly from that
+        range, every time it is corrupted: a network trained so denoises any level in
+        the range without being told which (blind denoising), where one trained at a
+        single level does best at that level only.
 
     clip : tuple of (float, float) or None, default=None
         If given, the noisy values are clipped to ``[clip[0], clip[1]]``; for images in
@@ -243,10 +249,17 @@ class GaussianNoise(BaseCorruption):
     >>> noisy = GaussianNoise(std=0.4, clip=(0, 1)).corrupt(X, random_state=0)
     >>> bool(noisy.min() >= 0 and noisy.max() <= 1)
     True
+
+    Each row's own level, between 5 and 50 (of 255):
+
+    >>> blind = GaussianNoise(std=(5 / 255, 50 / 255)).corrupt(X, random_state=0)
+    >>> levels = (blind - X).std(axis=1)
+    >>> bool(0.01 < levels.min() and levels.max() < 0.25)
+    True
     """
 
     _parameter_constraints: dict = {
-        "std": [Interval(Real, 0, None, closed="left")],
+        "std": [Interval(Real, 0, None, closed="left"), tuple, list],
         "clip": [tuple, list, None],
         "relative": ["boolean"],
     }
@@ -294,6 +307,13 @@ class GaussianNoise(BaseCorruption):
             The corruption, unchanged.
         """
         super().validate()
+        if isinstance(self.std, tuple | list):
+            _check_range("std", self.std)
+            if not all(0 <= float(v) < math.inf for v in self.std):
+                raise InputError(
+                    "std=(low, high) must hold finite standard deviations of at least 0, "
+                    f"e.g. (0.02, 0.2); got {self.std!r}."
+                )
         if self.clip is not None:
             _check_range("clip", self.clip)
         return self
@@ -318,7 +338,14 @@ class GaussianNoise(BaseCorruption):
         noisy = torch.randn(X.shape, generator=generator, device=X.device, dtype=X.dtype)
         if self.relative:
             noisy.mul_(self._feature_scale(X))
-        torch.add(X, noisy, alpha=self.std, out=noisy)
+        if isinstance(self.std, tuple | list):  # each row's own level
+            low, high = (float(v) for v in self.std)
+            levels = torch.rand(
+                (X.shape[0], 1), generator=generator, device=X.device, dtype=X.dtype
+            )
+            noisy.mul_(levels.mul_(high - low).add_(low)).add_(X)
+        else:
+            torch.add(X, noisy, alpha=self.std, out=noisy)
         if self.clip is not None:
             noisy.clamp_(float(self.clip[0]), float(self.clip[1]))
         return noisy

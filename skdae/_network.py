@@ -102,34 +102,55 @@ def _kind_of(layer):
 
 
 def summarize(module):
-    """List the layers with weights of ``module`` in order, each with what follows it."""
+    """List the layers with weights of ``module`` in order, each with what follows it.
+
+    A residual block of the convolutional network shows as its two convolutions, the
+    second one's output summed with the block's input (``[+ input]``); a sub-pixel
+    upsampling as one ``SUBPIXEL`` layer, from its input to the upsampled map.
+    """
     rows = []
     shape = None
     for part, stack in (("encoder", module.encoder), ("decoder", module.decoder)):
         layers = list(stack)
         for i, layer in enumerate(layers):
             in_shape, shape = shape, _shape_after(layer, shape)
-            kind = _kind_of(layer)
-            if kind is None:
-                continue
             follower = layers[i + 1] if i + 1 < len(layers) else None
             if not isinstance(follower, tuple(ACTIVATIONS.values())):
                 follower = None
             if follower is None and part == "decoder" and _is_last_weighted(layers, i):
                 follower = module.output_activation
-            rows.append(
-                LayerSummary(
-                    part=part,
-                    kind=kind,
-                    in_shape=(layer.in_features,) if isinstance(layer, nn.Linear) else in_shape,
-                    out_shape=shape,
-                    activation=_activation_name(follower),
-                    weight_shape=tuple(layer.weight.shape),
-                    bias_shape=tuple(layer.bias.shape),
-                    n_parameters=layer.weight.numel() + layer.bias.numel(),
+            if hasattr(layer, "conv1") and hasattr(layer, "conv2"):  # a residual block
+                rows.append(
+                    _row(part, layer.conv1, in_shape, shape, _activation_name(layer.activation))
                 )
-            )
+                rows.append(_row(part, layer.conv2, in_shape, shape, "+ input"))
+                continue
+            if hasattr(layer, "conv") and hasattr(layer, "size"):  # a sub-pixel upsampling
+                kind = f"SUBPIXEL{len(layer.size)}D"
+                rows.append(
+                    _row(part, layer.conv, in_shape, shape, _activation_name(follower), kind)
+                )
+                continue
+            kind = _kind_of(layer)
+            if kind is None:
+                continue
+            if isinstance(layer, nn.Linear):
+                in_shape = (layer.in_features,)
+            rows.append(_row(part, layer, in_shape, shape, _activation_name(follower), kind))
     return rows
+
+
+def _row(part, layer, in_shape, out_shape, activation, kind=None):
+    return LayerSummary(
+        part=part,
+        kind=kind or _kind_of(layer),
+        in_shape=in_shape,
+        out_shape=out_shape,
+        activation=activation,
+        weight_shape=tuple(layer.weight.shape),
+        bias_shape=tuple(layer.bias.shape),
+        n_parameters=layer.weight.numel() + layer.bias.numel(),
+    )
 
 
 def _shape_after(layer, shape):
@@ -140,6 +161,8 @@ def _shape_after(layer, shape):
         return (math.prod(shape),)
     if hasattr(layer, "image_shape"):  # the convolutional network's rows -> images
         return tuple(layer.image_shape)
+    if hasattr(layer, "conv") and hasattr(layer, "size"):  # a sub-pixel upsampling
+        return (layer.out_channels, *layer.size)
     if isinstance(layer, nn.modules.conv._ConvNd):
         spatial = []
         for axis, size in enumerate(shape[1:]):
@@ -156,7 +179,9 @@ def _shape_after(layer, shape):
 
 
 def _is_last_weighted(layers, i):
-    return not any(type(layer) in _KINDS for layer in layers[i + 1 :])
+    return not any(
+        _kind_of(layer) is not None or hasattr(layer, "conv") for layer in layers[i + 1 :]
+    )
 
 
 def format_summary(rows):

@@ -22,7 +22,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from skdae._conv_network import _CONV, _CONV_TRANSPOSE, _Flatten, _ToImage
+from skdae._conv_network import (
+    _CONV,
+    _CONV_TRANSPOSE,
+    _Flatten,
+    _Residual,
+    _SubPixelUpsample,
+    _ToImage,
+)
 from skdae._training import MISSING_INPUT
 from skdae.exceptions import InputError
 
@@ -82,6 +89,11 @@ class _Stack:
             return w.node("Gemm", [x, weight, bias], "dense", transB=1)
         if isinstance(layer, nn.modules.conv._ConvNd):
             return self._convolution(layer, x, where)
+        if type(layer) is _Residual:
+            branch = self.run([layer.conv1, layer.activation, layer.conv2], x, where)
+            return w.node("Add", [x, branch], "residual")
+        if type(layer) is _SubPixelUpsample:
+            return self._sub_pixel(layer, x, where)
         if isinstance(layer, _ToImage):
             return self._to_image(layer, x)
         if isinstance(layer, _Flatten):
@@ -107,6 +119,32 @@ class _Stack:
             return w.node("Transpose", [x], "channels_first", perm=[0, 3, 1, 2])
         target = w.constant(np.array([-1, *shape], np.int64), "shape")
         return w.node("Reshape", [x, target], "image")
+
+    def _sub_pixel(self, layer, x, where):
+        """The convolution, then ``PixelShuffle(2)`` as reshapes and a transpose (the
+        same in every opset, where ``DepthToSpace`` changed its order in opset 11),
+        then the crop to odd sizes."""
+        w = self.writer
+        x = self._convolution(layer.conv, x, where)
+        out, size = layer.out_channels, layer.size
+        before = [(s + 1) // 2 for s in size]  # the stage's input size
+        if len(size) == 2:
+            (h, wd), perm = before, [0, 1, 4, 2, 5, 3]
+            split, merged = [0, out, 2, 2, h, wd], [0, out, 2 * h, 2 * wd]
+        else:
+            (length,), perm = before, [0, 1, 3, 2]
+            split, merged = [0, out, 2, length], [0, out, 2 * length]
+        x = w.node("Reshape", [x, w.constant(np.array(split, np.int64), "shape")], "split")
+        x = w.node("Transpose", [x], "interleave", perm=perm)
+        x = w.node("Reshape", [x, w.constant(np.array(merged, np.int64), "shape")], "upsampled")
+        if all(2 * b == s for b, s in zip(before, size, strict=True)):
+            return x
+        axes = list(range(2, 2 + len(size)))
+        starts, ends = [0] * len(size), list(size)
+        if w.opset < 10:  # the bounds became inputs in opset 10
+            return w.node("Slice", [x], "cropped", starts=starts, ends=ends, axes=axes)
+        bounds = [w.constant(np.array(v, np.int64), "bounds") for v in (starts, ends, axes)]
+        return w.node("Slice", [x, *bounds], "cropped")
 
     def _convolution(self, layer, x, where):
         padding = layer.padding

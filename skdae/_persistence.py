@@ -463,8 +463,10 @@ def corruption_from_json(spec, depth=0):
         if depth >= _MAX_COMPOSE_DEPTH or not isinstance(params.get("corruptions"), list):
             raise ModelFileError("A Compose corruption in the model file is malformed.")
         params["corruptions"] = [corruption_from_json(c, depth + 1) for c in params["corruptions"]]
-    elif isinstance(params.get("clip"), list):
-        params["clip"] = tuple(params["clip"])
+    else:  # JSON has no tuples: the pairs come back as written (clip, a std range)
+        for name in ("clip", "std"):
+            if isinstance(params.get(name), list):
+                params[name] = tuple(params[name])
     try:
         return cls(**params).validate()
     except (ValueError, TypeError) as exc:

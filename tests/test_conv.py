@@ -168,6 +168,26 @@ ARCHITECTURES = [
     dict(image_shape=(2, 9, 4), channels=(3, 5), kernel_size=1, bottleneck_layers=1),
     dict(image_shape=(1, 13), channels=(4, 4, 4), kernel_size=3, bottleneck_layers=1),
     dict(image_shape=(1, 1, 1), channels=(2,), kernel_size=3, bottleneck_layers=0),
+    # Residual blocks and sub-pixel upsampling, to odd sizes, in 2-D and 1-D.
+    dict(
+        image_shape=(3, 7, 5),
+        channels=(4, 6),
+        kernel_size=3,
+        bottleneck_layers=0,
+        residual_blocks=2,
+        upsampling="pixel_shuffle",
+    ),
+    dict(
+        image_shape=(1, 8, 8), channels=(4,), kernel_size=5, bottleneck_layers=1, residual_blocks=1
+    ),
+    dict(
+        image_shape=(2, 13),
+        channels=(3, 5),
+        kernel_size=3,
+        bottleneck_layers=1,
+        residual_blocks=1,
+        upsampling="pixel_shuffle",
+    ),
 ]
 
 
@@ -196,13 +216,19 @@ def test_the_network_restores_every_size_and_is_counted_before_building(shape, l
     assert conv_parameter_count(**arch) == sum(p.numel() for p in module.parameters())
 
 
-def test_the_whole_network_differentiates_correctly():
+@pytest.mark.parametrize(
+    "extra",
+    [{}, dict(residual_blocks=1, upsampling="pixel_shuffle")],
+    ids=["transposed", "residual, sub-pixel"],
+)
+def test_the_whole_network_differentiates_correctly(extra):
     """Autograd's gradient through the reshapes, memory formats, convolutions and
-    their transposes agrees with finite differences (in float64)."""
+    their transposes (or residual blocks and sub-pixel upsampling) agrees with finite
+    differences (in float64)."""
     torch.manual_seed(0)
     for latent_dim in (3, None):
         arch = _arch(latent_dim, image_shape=(2, 5, 6), channels=(3, 4), kernel_size=3)
-        module = build_conv_autoencoder(bottleneck_layers=1, **arch).double()
+        module = build_conv_autoencoder(bottleneck_layers=1, **arch, **extra).double()
         with torch.no_grad():  # zero biases put ReLUs exactly at their kink on zeros
             for parameter in module.parameters():
                 if parameter.dim() == 1:
@@ -222,6 +248,57 @@ def test_the_whole_network_differentiates_correctly():
         assert torch.autograd.gradcheck(
             loss_of, tuple(p.detach().requires_grad_() for p in params), eps=1e-6, atol=1e-5
         )
+
+
+def test_a_new_residual_block_is_the_identity():
+    arch = _arch(None, image_shape=(1, 8, 8), channels=(4,), kernel_size=3)
+    module = build_conv_autoencoder(bottleneck_layers=0, residual_blocks=2, **arch)
+    blocks = [layer for layer in module.modules() if type(layer).__name__ == "_Residual"]
+    assert len(blocks) == 4
+    maps = torch.rand(2, 4, 4, 4)
+    for block in blocks:
+        torch.testing.assert_close(block(maps), maps)
+
+
+@pytest.mark.parametrize("upsampling", ["transpose", "pixel_shuffle"])
+@pytest.mark.parametrize("image_shape", [(1, 9, 7), (3, 8, 8), (2, 11)])
+def test_a_spatial_code_network_reconstructs_images_of_any_size(image_shape, upsampling):
+    """forward_images on the trained size is the network on rows; on other sizes (odd
+    and even, larger and smaller) it keeps the size."""
+    arch = _arch(None, image_shape=image_shape, channels=(3, 4), kernel_size=3)
+    module = build_conv_autoencoder(
+        bottleneck_layers=1, residual_blocks=1, upsampling=upsampling, **arch
+    )
+    rows = torch.rand(3, arch["n_features"])
+    images = rows.reshape(3, *image_shape)
+    with torch.no_grad():
+        torch.testing.assert_close(module.forward_images(images).reshape(3, -1), module(rows))
+        for delta in (-3, 1, 6):
+            spatial = [max(1, s + delta) for s in image_shape[1:]]
+            other = torch.rand(2, image_shape[0], *spatial)
+            assert module.forward_images(other).shape == other.shape
+
+
+def test_a_dense_code_network_refuses_images_of_any_size():
+    arch = _arch(4, image_shape=(1, 8, 8), channels=(3,), kernel_size=3)
+    module = build_conv_autoencoder(bottleneck_layers=0, **arch)
+    with pytest.raises(InputError, match="latent_dim=None"):
+        module.forward_images(torch.rand(1, 1, 8, 8))
+
+
+def test_summary_shows_residual_blocks_and_sub_pixel_upsampling(digits):
+    dae = ConvDenoisingAutoencoder(
+        **{**FAST_CONV, "max_iter": 1},
+        residual_blocks=1,
+        upsampling="pixel_shuffle",
+    ).fit(digits[:64])
+    text = dae.summary()
+    assert "CONV2D 4x4x4 -> 4x4x4 [ReLU]" in text
+    assert "CONV2D 4x4x4 -> 4x4x4 [+ input]" in text
+    assert "SUBPIXEL2D 8x2x2 -> 4x4x4 [ReLU]" in text
+    assert "SUBPIXEL2D 4x4x4 -> 1x8x8 [Sigmoid]" in text
+    total = sum(p.numel() for p in dae.module_.parameters())
+    assert text.splitlines()[-1].split()[-1] == str(total)
 
 
 def test_summary_lists_each_layer_with_its_shapes(fitted):
@@ -351,9 +428,17 @@ def test_strided_layers_on_one_pixel_are_exact_under_bfloat16_autocast(layer, sh
 # ------------------------------------------------------------------ persistence
 
 
-@pytest.mark.parametrize("latent_dim", [4, None])
-def test_the_safe_format_round_trip_is_bit_identical(digits, tmp_path, latent_dim):
-    dae = ConvDenoisingAutoencoder(**{**FAST_CONV, "latent_dim": latent_dim}).fit(digits[:200])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        dict(latent_dim=4),
+        dict(latent_dim=None),
+        dict(residual_blocks=1, upsampling="pixel_shuffle"),
+    ],
+    ids=["dense code", "spatial code", "residual, sub-pixel"],
+)
+def test_the_safe_format_round_trip_is_bit_identical(digits, tmp_path, extra):
+    dae = ConvDenoisingAutoencoder(**{**FAST_CONV, **extra}).fit(digits[:200])
     loaded = ConvDenoisingAutoencoder.load(dae.save(tmp_path / "conv.skdae"))
     assert repr(loaded) == repr(dae)
     assert loaded.image_shape_ == dae.image_shape_
@@ -431,12 +516,27 @@ def _set_architecture(name, value):
         (_set_architecture("latent_dim", None), "parameters but the file stores"),
         (_set_architecture("latent_dim", 10**9), "parameters but the file stores"),
         (_set_architecture("channels", [10**6, 10**6]), "parameters but the file stores"),
+        (_set_architecture("residual_blocks", 1), "parameters but the file stores"),
+        (_set_architecture("upsampling", "pixel_shuffle"), "parameters but the file stores"),
+        (_set_architecture("upsampling", "nearest"), "not one skdae builds"),
+        (_set_architecture("residual_blocks", -1), "not one skdae builds"),
     ],
 )
 def test_edits_of_a_conv_model_file_are_refused(fitted, tmp_path, edit, match):
     path = forge(fitted.save(tmp_path / "conv.skdae"), edit)
     with pytest.raises(ModelFileError, match=match):
         ConvDenoisingAutoencoder.load(path)
+
+
+def test_a_file_from_before_residual_blocks_loads_with_the_old_network(fitted, tmp_path):
+    def drop_new_entries(document, tensors):
+        for name in ("residual_blocks", "upsampling"):
+            del document["fitted"]["_architecture"][name]
+
+    path = forge(fitted.save(tmp_path / "conv.skdae"), drop_new_entries)
+    loaded = ConvDenoisingAutoencoder.load(path)
+    X = load_digits().data[:20].astype(np.float32) / 16
+    np.testing.assert_array_equal(loaded.predict(X), fitted.predict(X))
 
 
 # ------------------------------------------------------------------ around it

@@ -28,6 +28,7 @@ ALL = [
     MaskingNoise(0.3),
     Compose([GaussianNoise(0.1), MaskingNoise(0.2)]),
     IdentityCorruption(),
+    GaussianNoise((0.05, 0.3)),
 ]
 
 
@@ -35,6 +36,34 @@ def test_gaussian_noise_has_the_requested_mean_and_std():
     noise = GaussianNoise(std=0.4).corrupt(X_HALF, random_state=0) - X_HALF
     assert abs(noise.mean()) < 0.005
     assert noise.std() == pytest.approx(0.4, rel=0.01)
+
+
+def test_a_std_range_gives_each_row_its_own_level_uniformly_within_it():
+    X = np.full((2000, 400), 0.5)
+    levels = (GaussianNoise(std=(0.1, 0.3)).corrupt(X, random_state=0) - X).std(axis=1)
+    # 400 values a row: a row's sample std is its level within 3.5% (one sigma).
+    assert 0.1 * 0.85 < levels.min() and levels.max() < 0.3 * 1.15
+    assert np.quantile(levels, [0.25, 0.5, 0.75]) == pytest.approx([0.15, 0.2, 0.25], abs=0.01)
+    # A fresh draw each time a row is corrupted: the same row, another level.
+    again = (GaussianNoise(std=(0.1, 0.3)).corrupt(X, random_state=1) - X).std(axis=1)
+    assert np.corrcoef(levels, again)[0, 1] < 0.1
+
+
+def test_a_std_range_of_one_value_is_that_level():
+    fixed = GaussianNoise(std=(0.4, 0.4)).corrupt(X_HALF, random_state=0) - X_HALF
+    assert fixed.std() == pytest.approx(0.4, rel=0.01)
+
+
+def test_a_std_range_trains_and_persists(tmp_path):
+    from skdae import DenoisingAutoencoder
+
+    X = np.random.default_rng(0).random((64, 9), dtype=np.float32)
+    dae = DenoisingAutoencoder(
+        3, hidden_layer_sizes=(6,), corruption=GaussianNoise((0.02, 0.2)), max_iter=2
+    ).fit(X)
+    loaded = DenoisingAutoencoder.load(dae.save(tmp_path / "blind.skdae"))
+    assert loaded.corruption.std == (0.02, 0.2)
+    np.testing.assert_array_equal(loaded.predict(X), dae.predict(X))
 
 
 def test_gaussian_clip_bounds_the_values():
@@ -193,6 +222,14 @@ def test_corrupt_still_refuses_infinity():
         (GaussianNoise(std=-0.1), "'std' parameter of GaussianNoise"),
         (GaussianNoise(clip=(0,)), r"clip must be a pair \(low, high\)"),
         (GaussianNoise(clip=5), "'clip' parameter"),
+        (GaussianNoise(std="0.1"), "'std' parameter of GaussianNoise"),
+        (GaussianNoise(std=(0.1,)), r"std must be a pair \(low, high\)"),
+        (GaussianNoise(std=(0.1, 0.2, 0.3)), r"std must be a pair \(low, high\)"),
+        (GaussianNoise(std=(0.3, 0.1)), "std must satisfy low <= high"),
+        (GaussianNoise(std=(-0.1, 0.1)), "finite standard deviations of at least 0"),
+        (GaussianNoise(std=(0.1, np.inf)), "finite standard deviations of at least 0"),
+        (GaussianNoise(std=(np.nan, 0.1)), "std must satisfy low <= high"),
+        (GaussianNoise(std=("a", 0.1)), r"std must be a pair \(low, high\)"),
         (SaltAndPepperNoise(amount=1.5), "'amount' parameter"),
         (SaltAndPepperNoise(salt_ratio=-1), "'salt_ratio' parameter"),
         (MaskingNoise(fraction=2), "'fraction' parameter"),

@@ -159,6 +159,9 @@ def test_every_activation_exports(params, with_missing, mnist):
         assert_close(run(to_onnx(dae, method), rows), getattr(dae, method)(rows))
 
 
+PS = "pixel_shuffle"
+
+
 @pytest.mark.parametrize(
     "params, n_features",
     [
@@ -166,6 +169,20 @@ def test_every_activation_exports(params, with_missing, mnist):
         (dict(image_shape=(2, 7, 5), channels=(3,), latent_dim=None, bottleneck_layers=2), 70),
         (dict(image_shape=(33,), channels=(4, 4), activation="elu"), 33),  # 1-D signals
         (dict(image_shape=(3, 11), channels=(4,), latent_dim=None, bottleneck_layers=0), 33),
+        # Residual blocks and sub-pixel upsampling: cropped to odd sizes, or not; 1-D.
+        (dict(image_shape=(2, 7, 5), channels=(3, 4), residual_blocks=1, upsampling=PS), 70),
+        (dict(image_shape=(1, 8, 8), channels=(4,), latent_dim=None, residual_blocks=2), 64),
+        (dict(image_shape=(1, 8, 8), channels=(3, 4), latent_dim=None, upsampling=PS), 64),
+        (
+            dict(
+                image_shape=(3, 11),
+                channels=(4,),
+                latent_dim=None,
+                residual_blocks=1,
+                upsampling=PS,
+            ),
+            33,
+        ),
     ],
 )
 def test_convolutional_networks_of_every_shape_export(params, n_features):
@@ -325,6 +342,17 @@ def test_older_opsets(fitted, with_missing, opset):
         model = to_onnx(dae, method, target_opset=opset)
         assert max(o.version for o in model.opset_import if o.domain == "") <= opset
         assert_close(run(model, with_missing), getattr(dae, method)(with_missing))
+
+
+@pytest.mark.parametrize("opset", [9, 13])
+def test_sub_pixel_upsampling_to_odd_sizes_in_older_opsets(opset):
+    """Slice took its bounds as attributes before opset 10, as inputs after."""
+    X = np.random.default_rng(0).random((60, 63), dtype=np.float32)
+    conv = ConvDenoisingAutoencoder(
+        8, image_shape=(7, 9), channels=(3, 4), upsampling=PS, max_iter=1, random_state=0
+    ).fit(X)
+    model = to_onnx(conv, "predict", target_opset=opset)
+    assert_close(run(model, X), conv.predict(X))
 
 
 def test_clear_errors():

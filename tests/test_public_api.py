@@ -89,6 +89,7 @@ SUBMODULES = {
         "WriteError",
     ],
     "skdae.chunks": ["iter_chunks"],
+    "skdae.image": ["denoise_image"],
     "skdae.metrics": ["data_range_of", "denoising_report", "peak_signal_noise_ratio"],
     "skdae.plotting": [
         "CorruptionDisplay",
