@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from skdae._base import inference_block_rows
 from skdae._conv_network import ConvAutoencoder, _Residual, _SubPixelUpsample
 from skdae._precision import full_precision
 from skdae.exceptions import InputError
@@ -33,7 +34,7 @@ _MODES = ("auto", "fully_convolutional", "patches")
 
 
 def denoise_image(
-    model, image, *, mode="auto", patch_shape=None, stride=None, tile_size=512, batch_size=64
+    model, image, *, mode="auto", patch_shape=None, stride=None, tile_size=512, batch_size=None
 ):
     """Denoise an image of any size with a model trained on patches of it (or its kind).
 
@@ -70,8 +71,11 @@ def denoise_image(
         the memory they take (about ``tile_size ** 2 * channels[0] * 48`` bytes for the
         widest feature maps and their copies), it bounds the memory of any image.
 
-    batch_size : int, default=64
-        Patches denoised per call of the model (``'patches'`` mode).
+    batch_size : int, default=None
+        Patches denoised per call of the model (``'patches'`` mode). None takes the
+        rows of the model's own inference blocks (1,024 patches of up to 64x64 values,
+        fewer of larger ones: about 16 MB of input), which it computes whole however
+        few rows come in.
 
     Returns
     -------
@@ -109,8 +113,10 @@ def denoise_image(
     if mode not in _MODES:
         raise InputError(f"mode must be one of {_MODES}; got {mode!r}.")
     _check_count("tile_size", tile_size, 1)
-    _check_count("batch_size", batch_size, 1)
+    if batch_size is not None:
+        _check_count("batch_size", batch_size, 1)
     channels, height, width = _patch_shape(model, patch_shape)
+    image = np.asarray(image)
     image_chw = _validate_image(image, channels)
 
     module = getattr(model, "module_", None)
@@ -124,6 +130,8 @@ def denoise_image(
     if mode == "patches" or not fully_convolutional:
         stride = max(1, min(height, width) // 2) if stride is None else stride
         _check_count("stride", stride, 1)
+        if batch_size is None:
+            batch_size = inference_block_rows(channels * height * width)
         denoised = _denoise_patches(model, image_chw, (height, width), stride, batch_size)
     else:
         denoised = _denoise_fully_convolutional(model, image_chw, tile_size)

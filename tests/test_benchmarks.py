@@ -314,6 +314,35 @@ def test_the_sparse_benchmark_runs_end_to_end_in_quick_mode(tmp_path):
     assert "| TruncatedSVD(64) | 64 |" in md.read_text()
 
 
+@pytest.mark.e2e
+def test_the_images_benchmark_runs_end_to_end_in_quick_mode(tmp_path):
+    pytest.importorskip("skimage")
+    pytest.importorskip("bm3d")
+    run, payload, md = _run_quick(tmp_path, "bench_images.py", timeout=600)
+    systems = ["non-local means", "wavelet", "total variation", "BM3D"]
+    assert payload["systems"] == systems
+    assert [(r["image"], r["sigma"]) for r in payload["rows"]] == [
+        ("camera", 25),
+        ("coins", 25),
+        ("coffee", 25),
+        ("chelsea", 25),
+    ]
+    for row in payload["rows"]:
+        for system in systems:  # the classical denoisers work on every image
+            assert row[system] > row["noisy"] + 3, (row["image"], system)
+        assert np.isfinite(row["skdae"]) and row["skdae_seconds"] > 0
+    assert {t["kind"] for t in payload["training"]} == {"grey", "colour"}
+    assert [(s["kind"], s["mode"]) for s in payload["speed"]] == [
+        ("grey", "fully_convolutional"),
+        ("grey", "patches"),
+        ("colour", "fully_convolutional"),
+        ("colour", "patches"),
+    ]
+    assert all(s["megapixels_per_second"] > 0 for s in payload["speed"])
+    assert [t["goal"] for t in payload["targets"]] == ["> 0", "> 0", ">= -0.5", "<= 600"]
+    assert "| all | 25 |" in md.read_text()
+
+
 def _run_script(tmp_path, script, *options, timeout):
     """Run ``benchmarks/<script>`` on the bundled sample (no full MNIST)."""
     env = {k: v for k, v in os.environ.items() if k != "SKDAE_DATA"}
