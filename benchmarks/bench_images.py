@@ -113,7 +113,7 @@ def load(name, kind):
 
 def training_patches(kind, per_image, seed=0):
     """Rows of flattened 40x40 patches (channels first) cut at random from the
-    training photographs, ``per_image`` from each."""
+    training photographs, ``per_image`` from each (21,000 in all for either model)."""
     from sklearn.feature_extraction.image import extract_patches_2d
 
     rows = []
@@ -203,13 +203,13 @@ def timed(fn, *args, **kwargs):
 def evaluate(args):
     from skdae.image import denoise_image
 
-    per_image = 150 if args.quick else 1500
+    per_kind = 2_100 if args.quick else 21_000  # patches per model, spread over its images
     epochs = args.epochs or (1 if args.quick else 12)
     sigmas = (25,) if args.quick else SIGMAS
     classical = classical_denoisers()
     models, training, rows, speed = {}, [], [], []
     for kind in ("grey", "colour"):
-        patches = training_patches(kind, per_image)
+        patches = training_patches(kind, per_kind // len(TRAIN_IMAGES[kind]))
         model, seconds = train_skdae(kind, patches, epochs)
         models[kind] = model
         training.append(
