@@ -22,6 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from skdae._sparse_layer import SparseBatch, first_layer_forward, first_layer_weight_grad
+
 aten = torch.ops.aten
 
 
@@ -97,7 +99,9 @@ class DenseStep:
 
     Call it with a batch of inputs and targets; it leaves the gradients in each
     parameter's ``.grad`` (overwritten, not accumulated) and returns the batch's mean
-    loss as a 0-dim tensor.
+    loss as a 0-dim tensor. Inputs given as a
+    :class:`~skdae._sparse_layer.SparseBatch` are multiplied sparse by the first layer,
+    in float32 whatever ``compute_dtype``; ``sparse_batches`` counts them.
     """
 
     DEVICE_TYPES = ("cpu", "cuda")
@@ -144,6 +148,7 @@ class DenseStep:
                 if parameter.grad is None or parameter.grad.shape != parameter.shape:
                     parameter.grad = torch.zeros_like(parameter)
         self._reduced = compute_dtype != torch.float32
+        self.sparse_batches = 0
         if self._reduced:
             self._low = _FlatCopies(linears, compute_dtype)
 
@@ -161,10 +166,15 @@ class DenseStep:
         buffers = self._buffers_for(inputs)
         outputs, input_grads, grad = buffers.outputs, buffers.input_grads, buffers.grad
         activations = self.activations
+        sparse = isinstance(inputs, SparseBatch)
+        if sparse:
+            self.sparse_batches += 1
         if self._reduced:
             low = self._low
-            low.refresh()
-            inputs = buffers.inputs.copy_(inputs)
+            # A sparse first layer reads the float32 weight: no reduced copy of it.
+            low.refresh(skip_first_weight=sparse)
+            if not sparse:
+                inputs = buffers.inputs.copy_(inputs)
             weights_, biases = low.weights, low.biases
         else:
             weights_ = [linear.weight for linear in self.linears]
@@ -173,7 +183,13 @@ class DenseStep:
         for weight, bias, activation, out in zip(
             weights_, biases, activations, outputs, strict=True
         ):
-            torch.addmm(bias, previous, weight.t(), out=out)
+            if previous is inputs and sparse:
+                # In float32 whatever the compute format: the sparse product costs
+                # little, and float32 keeps it as exact as the rest of a float32 step.
+                first = self.linears[0]
+                first_layer_forward(inputs, first.weight, first.bias, out)
+            else:
+                torch.addmm(bias, previous, weight.t(), out=out)
             if activation is not None:
                 activation[0](out)
             previous = out
@@ -213,7 +229,9 @@ class DenseStep:
         for i in range(len(self.linears) - 1, -1, -1):
             linear = self.linears[i]
             layer_input = outputs[i - 1] if i else inputs
-            if self._reduced:
+            if sparse and not i:
+                pass  # after the others, in float32: see below
+            elif self._reduced:
                 torch.mm(grad.t(), layer_input, out=low.weight_grads[i])
             else:
                 torch.mm(grad.t(), layer_input, out=linear.weight.grad)
@@ -224,12 +242,18 @@ class DenseStep:
                 if activations[i - 1] is not None:
                     activations[i - 1][1](grad, layer_input)
         if self._reduced:
-            low.hand_over_gradients()
+            low.hand_over_gradients(skip_first_weight=sparse)
             # The biases' gradients in float32 from the gradients kept in the buffers:
             # the logits' exactly, the other layers' from their outputs' gradients.
             torch.sum(buffers.grad, 0, out=self.linears[-1].bias.grad)
             for i in range(len(self.linears) - 1):
                 torch.sum(input_grads[i + 1], 0, dtype=torch.float32, out=self.linears[i].bias.grad)
+        if sparse:
+            # grad: the gradient of the first layer's output.
+            first = self.linears[0]
+            first_layer_weight_grad(inputs, grad, first.weight.grad)
+            if not self._reduced:
+                torch.sum(grad, 0, out=first.bias.grad)
         return loss
 
 
@@ -255,20 +279,24 @@ class _FlatCopies:
         self.low_grad = torch.zeros_like(self.low)
         self.weight_grads = _views_of(self.low_grad, self.parameters)[0::2]
 
-    def refresh(self):
-        """Bring the reduced copy up to the float32 weights (after an optimizer step)."""
+    def refresh(self, skip_first_weight=False):
+        """Bring the reduced copy up to the float32 weights (after an optimizer step);
+        all but the first layer's weight with ``skip_first_weight`` (it comes first)."""
         if self.parameters[0].data_ptr() != self.master.data_ptr():
             # Someone rebound the parameters (``module.to``, ``p.data = ...``): regroup.
             self.__init__(self._linears, self._dtype)
-        self.low.copy_(self.master)
+        start = self.parameters[0].numel() if skip_first_weight else 0
+        self.low[start:].copy_(self.master[start:])
 
-    def hand_over_gradients(self):
+    def hand_over_gradients(self, skip_first_weight=False):
         """Convert the reduced weight gradients into the parameters' float32 ``.grad``
-        (the biases' slots are overwritten by the caller)."""
+        (the biases' slots are overwritten by the caller); all but the first layer's
+        weight's with ``skip_first_weight``."""
         for parameter, view in zip(self.parameters, self.grad_views, strict=True):
             if parameter.grad is not view:  # cleared or replaced since
                 parameter.grad = view
-        self.master_grad.copy_(self.low_grad)
+        start = self.parameters[0].numel() if skip_first_weight else 0
+        self.master_grad[start:].copy_(self.low_grad[start:])
 
 
 def _views_of(flat, parameters):

@@ -31,6 +31,7 @@ from skdae._network import copy_state, load_state
 from skdae._precision import COMPUTE_DTYPES, full_precision
 from skdae._random import make_generator
 from skdae._sparse import SparseRows, is_sparse
+from skdae._sparse_layer import sparse_inputs
 from skdae._validation import has_missing_values
 from skdae.exceptions import DivergenceError, InputError
 
@@ -118,6 +119,7 @@ def train_one_epoch(
     on_batch=None,
     observed=None,
     sample_weight=None,
+    sparse=None,
 ):
     """Run one pass over the data and return the mean training loss.
 
@@ -133,6 +135,10 @@ def train_one_epoch(
     afresh on its device) or a tensor of pre-corrupted inputs aligned with ``X_target``.
     The loss is summed on the device and read once per epoch: one host sync, not one
     per batch.
+
+    ``sparse``, when given (a :class:`~skdae._sparse_layer.SparseInputs`), gives out
+    each batch's dense target and its corrupted inputs as a sparse batch, for a step
+    whose first layer multiplies it directly.
     """
     module.train()
     n_samples = X_target.shape[0]
@@ -146,14 +152,11 @@ def train_one_epoch(
             rows = order[start : start + batch_size]
         else:
             rows = slice(start, start + batch_size)
-        target, batch_observed = take_rows(X_target, rows, observed)
-        with torch.no_grad():
-            if X_input is None:
-                inputs = corruption.corrupt_tensor(target, generator)
-            else:
-                inputs, _ = take_rows(X_input, rows)
-            if batch_observed is not None:
-                inputs = torch.where(batch_observed, inputs, MISSING_INPUT)
+        if sparse is not None:
+            (target, inputs), batch_observed = sparse.take(rows, generator), None
+        else:
+            target, batch_observed = take_rows(X_target, rows, observed)
+            inputs = _dense_inputs(target, batch_observed, rows, X_input, corruption, generator)
         if learning_rate is not None:
             rate = learning_rate(min(start + batch_size, n_samples) / n_samples)
             for group in optimizer.param_groups:
@@ -173,6 +176,19 @@ def train_one_epoch(
         if on_batch is not None:
             on_batch(min(start + batch_size, n_samples), n_samples)
     return mean.value()
+
+
+@torch.no_grad()
+def _dense_inputs(target, batch_observed, rows, X_input, corruption, generator):
+    """A batch's inputs: ``target`` corrupted, or the rows of the pre-corrupted
+    ``X_input``, with missing values presented as :data:`MISSING_INPUT`."""
+    if X_input is None:
+        inputs = corruption.corrupt_tensor(target, generator)
+    else:
+        inputs, _ = take_rows(X_input, rows)
+    if batch_observed is not None:
+        inputs = torch.where(batch_observed, inputs, MISSING_INPUT)
+    return inputs
 
 
 def take_rows(source, rows, observed=None):
@@ -545,6 +561,9 @@ def fit_loop(
     # have changed the weights until the epoch is recorded; None otherwise.
     checkpoint = None
     step = make_training_step(module, settings.loss, settings.precision)
+    # Sparse batches for a first layer that multiplies them directly, where that
+    # applies and pays (None: batches are densified).
+    sparse = sparse_inputs(step, data, settings.corruption)
     # On CUDA, the epochs replayed from CUDA graphs where they can be (None: eagerly).
     graphed = graphed_epochs(
         module, optimizer, step, data, settings, n_epochs=n_epochs, on_batch=on_batch
@@ -558,7 +577,7 @@ def fit_loop(
                 on_first_checkpoint(checkpoint)
             progress.start_epoch()
             loss = _train_epoch(
-                module, optimizer, step, data, settings, epoch, on_batch, device, graphed
+                module, optimizer, step, data, settings, epoch, on_batch, device, graphed, sparse
             )
             validation_loss = None
             if data.validation is not None:
@@ -598,7 +617,9 @@ def fit_loop(
         raise _EpochInterrupted(last_recorded + 1) from None
 
 
-def _train_epoch(module, optimizer, step, data, settings, epoch, on_batch, device, graphed=None):
+def _train_epoch(
+    module, optimizer, step, data, settings, epoch, on_batch, device, graphed=None, sparse=None
+):
     epochs_before = epoch - 1 - settings.schedule_origin
 
     def rate(fraction):
@@ -623,6 +644,7 @@ def _train_epoch(module, optimizer, step, data, settings, epoch, on_batch, devic
         on_batch=on_batch,
         observed=data.observed,
         sample_weight=data.sample_weight,
+        sparse=sparse,
     )
 
 

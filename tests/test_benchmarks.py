@@ -304,13 +304,19 @@ def test_the_sparse_benchmark_runs_end_to_end_in_quick_mode(tmp_path):
     for row in payload["codes"]:
         assert chance < row["accuracy"] <= 1
     assert 0 < payload["data"]["density"] < 0.05  # text: sparse
-    for row in payload["first_layer"]:
-        assert row["dense_ms"] > 0 and row["sparse_ms"] > 0 and row["step_ms"] > 0
+    layer = payload["first_layer"]
+    assert {row["data"] for row in layer} == {"tweets TF-IDF", "random, 10 a row"}
+    assert "float32" in {row["precision"] for row in layer}
+    for row in layer:
+        assert row["dense_epoch_s"] > 0 and row["sparse_epoch_s"] > 0
+        # The random rows (0.05%) are far below the measured limits.
+        assert row["kept"] == "sparse" or row["data"] == "tweets TF-IDF"
+    assert "(kept: " in payload["targets"][-1]["target"]
     memory = payload["memory"]
     assert memory["nonzeros"] == 10 * memory["rows"] == 200_000 and memory["codes_finite"]
     # Memory follows the nonzeros: 15 GB dense would not have fitted in the fit's peak.
     assert memory["peak_mb"] < 1536 and memory["dense_gb"] > 1
-    assert [t["goal"] for t in payload["targets"]] == ["<= 1536", ">= 0", "report"]
+    assert [t["goal"] for t in payload["targets"]] == ["<= 1536", ">= 0", "the faster kept"]
     assert "| TruncatedSVD(64) | 64 |" in md.read_text()
 
 
