@@ -138,3 +138,15 @@ def environment():
         "torch_threads": torch.get_num_threads(),
         "versions": versions,
     }
+
+
+def publish(payload, text, json_path, results_md):
+    """Print a run's results page and write it (unless ``results_md`` is empty) with the
+    run's JSON payload."""
+    import json
+
+    print()
+    print(text)
+    Path(json_path).write_text(json.dumps(payload, indent=2) + "\n")
+    if results_md:
+        Path(results_md).write_text(text)

@@ -27,14 +27,13 @@ benchmarks/IMAGES.md).
 """
 
 import argparse
-import json
 import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
-from _protocol import environment
+from _protocol import environment, publish
 
 HERE = Path(__file__).resolve().parent
 PATCH = 40
@@ -325,27 +324,17 @@ def markdown(payload):
         )
         + ".",
         "",
-        "| images | sigma | noisy | skdae | " + " | ".join(systems) + " |",
-        "|---|---|---|---|" + "---|" * len(systems),
     ]
-    for s in payload["summary"]:
-        cells = [f"{s[k]:.2f}" for k in ("noisy", "skdae", *systems)]
-        lines.append(f"| {s['kind']} | {s['sigma']} | " + " | ".join(cells) + " |")
+    overall = next(s for s in payload["summary"] if s["kind"] == "all")
+    lines += _psnr_table("images", "kind", payload["summary"], systems)
     lines += [
         "",
         "Seconds per image (mean): "
-        + ", ".join(
-            f"{k} {next(s for s in payload['summary'] if s['kind'] == 'all')[f'{k}_seconds']:.2f}"
-            for k in ("skdae", *systems)
-        )
+        + ", ".join(f"{k} {overall[f'{k}_seconds']:.2f}" for k in ("skdae", *systems))
         + ".",
         "",
-        "| image | sigma | noisy | skdae | " + " | ".join(systems) + " |",
-        "|---|---|---|---|" + "---|" * len(systems),
     ]
-    for r in payload["rows"]:
-        cells = [f"{r[k]:.2f}" for k in ("noisy", "skdae", *systems)]
-        lines.append(f"| {r['image']} | {r['sigma']} | " + " | ".join(cells) + " |")
+    lines += _psnr_table("image", "image", payload["rows"], systems)
     lines += ["", "| denoise_image | image | mode | megapixels/s |", "|---|---|---|---|"]
     for s in payload["speed"]:
         shape = "x".join(map(str, s["shape"]))
@@ -355,6 +344,18 @@ def markdown(payload):
         met = "-" if t["met"] is None else ("yes" if t["met"] else "no")
         lines.append(f"| {t['target']} | {t['value']:.3f} | {t['goal']} | {met} |")
     return "\n".join(lines) + "\n"
+
+
+def _psnr_table(heading, label, rows, systems):
+    """Markdown lines of a PSNR table: one row per entry, labelled by ``row[label]``."""
+    lines = [
+        f"| {heading} | sigma | noisy | skdae | " + " | ".join(systems) + " |",
+        "|---|---|---|---|" + "---|" * len(systems),
+    ]
+    for row in rows:
+        cells = [f"{row[k]:.2f}" for k in ("noisy", "skdae", *systems)]
+        lines.append(f"| {row[label]} | {row['sigma']} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def main(argv=None):
@@ -379,11 +380,7 @@ def main(argv=None):
     }
     payload["targets"] = targets(payload)
     text = markdown(payload)
-    print()
-    print(text)
-    Path(args.json).write_text(json.dumps(payload, indent=2) + "\n")
-    if args.results_md:
-        Path(args.results_md).write_text(text)
+    publish(payload, text, args.json, args.results_md)
     return 0
 
 

@@ -19,7 +19,6 @@ the bundled sample is used (and said so).
 """
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -27,7 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _protocol import environment, load_data
+from _protocol import environment, load_data, publish
 
 HERE = Path(__file__).resolve().parent
 MODELS = ("mnist-gaussian-0.4", "mnist-conv-gaussian-0.4", "mnist-conv-spatial-gaussian-0.4")
@@ -193,11 +192,7 @@ def main(argv=None):
         "results": results,
     }
     text = markdown(payload)
-    print()
-    print(text)
-    Path(args.json).write_text(json.dumps(payload, indent=2) + "\n")
-    if args.results_md:
-        Path(args.results_md).write_text(text)
+    publish(payload, text, args.json, args.results_md)
     return 0
 
 

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _protocol import environment
+from _protocol import environment, publish
 
 HERE = Path(__file__).resolve().parent
 PEAK_TARGET_MB = 1536  # 1.5 GB
@@ -383,11 +383,7 @@ def main(argv=None):
     }
     payload["targets"] = targets(payload)
     text = markdown(payload)
-    print()
-    print(text)
-    Path(args.json).write_text(json.dumps(payload, indent=2) + "\n")
-    if args.results_md:
-        Path(args.results_md).write_text(text)
+    publish(payload, text, args.json, args.results_md)
     return 0
 
 

@@ -23,14 +23,13 @@ Prints the tables and the targets, writes benchmarks/tabular.json and TABULAR.md
 """
 
 import argparse
-import json
 import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
-from _protocol import environment
+from _protocol import environment, publish
 
 HERE = Path(__file__).resolve().parent
 
@@ -386,11 +385,7 @@ def main(argv=None):
         "corruption_cost": cost_rows,
     }
     text = markdown(payload)
-    print()
-    print(text)
-    Path(args.json).write_text(json.dumps(payload, indent=2) + "\n")
-    if args.results_md:
-        Path(args.results_md).write_text(text)
+    publish(payload, text, args.json, args.results_md)
     return 0
 
 
