@@ -70,7 +70,8 @@ def test_quick_mode_runs_end_to_end_on_the_bundled_sample(tmp_path):
         "5000",
         "--systems",
         "noisy,skdae,skdae_float32,torch,mlp,pca,kernel_pca,downstream,inference,profile,"
-        "profile_float32,max_iter_sweep,max_iter_sweep_float32,skdae_conv,skdae_conv_spatial,keras_conv",
+        "profile_float32,max_iter_sweep,max_iter_sweep_float32,skdae_conv,skdae_conv_spatial,keras_conv,"
+        "other_images",
         timeout=600,
     )
     results = payload["results"]
@@ -125,6 +126,34 @@ def test_quick_mode_runs_end_to_end_on_the_bundled_sample(tmp_path):
         targets
     )
     assert "Convolutional networks, test PSNR (dB) after each epoch" in md.read_text()
+    # The generalisation check: both defaults on photograph crops, at two equal budgets.
+    other = results["other_images"]
+    assert other["crops_train"] == 2000 and other["crops_test"] == 500
+    for comparison in other["comparisons"]:
+        dense, conv = comparison["dense"], comparison["conv"]
+        assert comparison["conv_minus_dense_db"] == conv["test_psnr"] - dense["test_psnr"]
+        assert min(dense["test_psnr"], conv["test_psnr"]) > other["noisy_psnr"]
+    budgets = [c["budget"] for c in other["comparisons"]]
+    assert budgets == ["the dense default's fit", "the conv default's fit"]
+    assert "at the length of the conv default's fit" in " ".join(targets)
+    assert "Other 28x28 images: 28x28 crops of scikit-image's photographs" in md.read_text()
+
+
+def test_photograph_crops_are_28x28_grey_rows_of_held_out_photographs():
+    pytest.importorskip("skimage")
+    from _other_images import TEST_PHOTOGRAPHS, load_crops
+    from bench_images import TRAIN_IMAGES
+
+    assert not set(TEST_PHOTOGRAPHS) & set(TRAIN_IMAGES["grey"])
+    data = load_crops(n_train=300, n_test=100)
+    assert data["X_train"].shape == (300, 784) and data["X_test"].shape == (100, 784)
+    for X in data.values():
+        if isinstance(X, np.ndarray):
+            assert X.dtype == np.float32 and 0 <= X.min() and X.max() <= 1
+    # Crops differ from one another (not one patch repeated), and the draw is seeded.
+    assert len(np.unique(data["X_train"].round(3), axis=0)) == 300
+    np.testing.assert_array_equal(load_crops(n_train=300, n_test=100)["X_test"], data["X_test"])
+    assert not np.array_equal(data["X_test_noisy"], data["X_test"])
 
 
 def test_the_conv_and_short_fit_targets_are_read_off_the_same_run():
@@ -157,6 +186,19 @@ def test_the_conv_and_short_fit_targets_are_read_off_the_same_run():
     assert checks["skdae conv: seconds per epoch / the Keras conv example's"] == (0.5, True)
     assert checks["LR on skdae conv 64-d codes, noisy test accuracy"] == (0.90, False)
     assert checks["skdae conv: predict rows/s"] == (25000.0, True)
+    other = {
+        "comparisons": [
+            {"budget": "the dense default's fit", "conv_minus_dense_db": 0.4},
+            {"budget": "the conv default's fit", "conv_minus_dense_db": -0.1},
+        ]
+    }
+    checks = {name: test(value) for name, _, value, test in _conv_checks({"other_images": other})}
+    assert checks == {
+        "28x28 photograph crops, at the length of the dense default's fit: conv defaults' "
+        "PSNR - dense defaults' (dB)": True,
+        "28x28 photograph crops, at the length of the conv default's fit: conv defaults' "
+        "PSNR - dense defaults' (dB)": False,
+    }
 
     keras = {"epoch_seconds": [3.0] * 12, "test_psnr": 19.5}
     ours = {"epoch_seconds": [1.0] * 12, "epoch_psnr": [17.0] * 5 + [19.6] * 7}
