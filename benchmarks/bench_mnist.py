@@ -28,6 +28,7 @@ from _protocol import (
     reset_peak_rss,
     time_to_target,
 )
+from _systems import CONV_DENOISING_EPOCHS, CONV_DENOISING_SETTING
 
 HERE = Path(__file__).resolve().parent
 
@@ -53,6 +54,8 @@ ALL_SYSTEMS = (
     "max_iter_sweep_float32",
     "skdae_conv",
     "skdae_conv_spatial",
+    "skdae_conv_denoising",
+    "skdae_conv_features",
     "keras_conv",
     "other_images",
 )
@@ -85,6 +88,14 @@ def plan(args):
         "skdae_conv_spatial": (
             "run_skdae_conv",
             {"epochs": args.conv_epochs, "latent_dim": None},
+        ),
+        "skdae_conv_denoising": (
+            "run_skdae_conv",
+            {"epochs": args.conv_denoising_epochs, "setting": CONV_DENOISING_SETTING},
+        ),
+        "skdae_conv_features": (
+            "run_skdae_conv",
+            {"epochs": args.conv_features_epochs, "preset": "conv_features"},
         ),
         "keras_conv": ("run_keras_conv", {"epochs": args.keras_conv_epochs}),
         "other_images": (
@@ -317,13 +328,17 @@ def _max_iter_checks(results, keras, target_db):
 
 
 def _conv_checks(results):
-    """Issue 14's targets for the convolutional estimator."""
+    """Issue 14's targets for the convolutional estimator (issue 27: the 22.5 dB goal
+    of the spatial code is read off the documented denoising setting when it ran, the
+    codes' goal off the 'conv_features' preset when it ran)."""
     checks = []
     dense = results.get("skdae")
     conv, spatial = results.get("skdae_conv"), results.get("skdae_conv_spatial")
+    denoising = results.get("skdae_conv_denoising") or spatial
+    features = results.get("skdae_conv_features") or conv
     keras_conv = results.get("keras_conv", {})
     budget = CONV_QUALITY_BUDGET_SECONDS
-    for result, goal, label in ((spatial, 22.5, "latent_dim=None"), (conv, 21.5, "64-d code")):
+    for result, goal in ((denoising, 22.5), (conv, 21.5)):
         if not result or "epoch_psnr" not in result:
             continue
         within = [
@@ -333,7 +348,7 @@ def _conv_checks(results):
         ]
         checks.append(
             (
-                f"skdae conv ({label}): best test PSNR within {budget} s of training (dB)",
+                f"{result['system']}: best test PSNR within {budget} s of training (dB)",
                 f">= {goal}",
                 max(within) if within else None,
                 lambda v, goal=goal: v >= goal,
@@ -365,13 +380,13 @@ def _conv_checks(results):
                 lambda v: v <= 0.6,
             )
         )
-    if conv and "codes_accuracy" in conv:
+    if features and "codes_accuracy" in features:
         for split, goal in (("clean", 0.97), ("noisy", 0.94)):
             checks.append(
                 (
-                    f"LR on skdae conv 64-d codes, {split} test accuracy",
+                    f"LR on {features['system']} 64-d codes, {split} test accuracy",
                     f">= {goal}",
-                    conv["codes_accuracy"][split],
+                    features["codes_accuracy"][split],
                     lambda v, goal=goal: v >= goal,
                 )
             )
@@ -506,7 +521,13 @@ def format_tables(results, summary, floor=None):
             ]
     conv_rows = [
         results[key]
-        for key in ("skdae_conv", "skdae_conv_spatial", "keras_conv")
+        for key in (
+            "skdae_conv",
+            "skdae_conv_spatial",
+            "skdae_conv_denoising",
+            "skdae_conv_features",
+            "keras_conv",
+        )
         if results.get(key, {}).get("epoch_psnr")
     ]
     if conv_rows:
@@ -527,15 +548,21 @@ def format_tables(results, summary, floor=None):
                 else:
                     cells.append("")
             lines.append(f"| epoch {epoch + 1} | " + " | ".join(cells) + " |")
-        conv = results.get("skdae_conv", {})
-        if "codes_accuracy" in conv:
-            acc = conv["codes_accuracy"]
-            lines += [
-                "",
-                f"LR on the skdae conv 64-d codes: {acc['clean']:.4f} clean, "
-                f"{acc['noisy']:.4f} noisy test accuracy; predict "
-                f"{conv['predict_rows_per_second']:,.0f} rows/s.",
-            ]
+        lines.append("")
+        for r in conv_rows:
+            if "predict_rows_per_second" not in r:
+                continue
+            codes = ""
+            if "codes_accuracy" in r:
+                acc = r["codes_accuracy"]
+                codes = (
+                    f"LR on its 64-d codes {acc['clean']:.4f} clean, {acc['noisy']:.4f} "
+                    "noisy test accuracy; "
+                )
+            lines.append(
+                f"- {r['system']}: {r['n_parameters']:,} parameters; {codes}predict "
+                f"{r['predict_rows_per_second']:,.0f} rows/s."
+            )
     lines += _other_images_table(results.get("other_images"))
     inference = results.get("inference")
     if inference:
@@ -633,8 +660,10 @@ Written by `benchmarks/bench_mnist.py`; rerun it to refresh this page.
 
 - Command: `{command}`
 - Mode: {mode} ({args.epochs} epochs; MLPRegressor {args.mlp_epochs} epochs; \
-KernelPCA fitted on {args.kernel_pca_fit} images; skdae conv {args.conv_epochs} epochs, \
-the Keras conv example {args.keras_conv_epochs}; short fits with max_iter \
+KernelPCA fitted on {args.kernel_pca_fit} images; skdae conv {args.conv_epochs} epochs \
+(its denoising setting {args.conv_denoising_epochs}, its 'conv_features' preset \
+{args.conv_features_epochs}), the Keras conv example {args.keras_conv_epochs}; short fits \
+with max_iter \
 {", ".join(map(str, args.max_iters))})
 - Machine: {env["cpu"]}, {env["cores"]} cores, torch threads {env["torch_threads"]}; \
 {_features_line(env.get("cpu_features", {}))}
@@ -682,7 +711,10 @@ def parse_args(argv=None):
         help="rows for the predict memory test (default 1M; quick: 100k)",
     )
     parser.add_argument(
-        "--conv-epochs", type=int, default=None, help="skdae conv epochs (default 20; quick: 2)"
+        "--conv-epochs",
+        type=int,
+        default=None,
+        help="epochs of skdae conv at its defaults (default: its max_iter; quick: 2)",
     )
     parser.add_argument(
         "--keras-conv-epochs",
@@ -703,7 +735,14 @@ def parse_args(argv=None):
     args.mlp_epochs = min(args.epochs, 10)  # ~15 s/epoch on 2 cores: 10 keeps the run sane
     args.kernel_pca_fit = 1000 if args.quick else 5000
     args.inference_rows = args.inference_rows or (100_000 if args.quick else 1_000_000)
-    args.conv_epochs = args.conv_epochs or (2 if args.quick else 20)
+    from skdae import ConvDenoisingAutoencoder
+    from skdae.presets import make_preset
+
+    # The estimators' own max_iter: each trained as fit would train it.
+    conv_default_epochs = ConvDenoisingAutoencoder().max_iter
+    args.conv_epochs = args.conv_epochs or (2 if args.quick else conv_default_epochs)
+    args.conv_features_epochs = 2 if args.quick else make_preset("conv_features").max_iter
+    args.conv_denoising_epochs = 2 if args.quick else CONV_DENOISING_EPOCHS
     # The Keras conv example runs about a minute an epoch on 2 cores: a few epochs give
     # its seconds per epoch; its quality is not a target.
     args.keras_conv_epochs = args.keras_conv_epochs or (2 if args.quick else 5)

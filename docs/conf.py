@@ -135,7 +135,8 @@ def _command_help(out_dir):
         (out_dir / f"cli-{command or 'skdae'}.txt").write_text(buffer.getvalue())
 
 
-_benchmark_table(HERE.parent / "benchmarks" / "RESULTS.md", HERE / "_generated" / "benchmarks.rst")
+for page, table in (("RESULTS.md", "benchmarks.rst"), ("CONV.md", "benchmarks_conv.rst")):
+    _benchmark_table(HERE.parent / "benchmarks" / page, HERE / "_generated" / table)
 _command_help(HERE / "_generated")
 
 

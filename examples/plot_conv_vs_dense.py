@@ -49,8 +49,9 @@ X_test_noisy = noise.corrupt(X_test, random_state=0)
 # ------------------
 # skdae ships three models trained on the 60,000 training digits with this noise (see
 # :mod:`skdae.pretrained`): the dense reference network (50 epochs), and the
-# convolutional estimator at its defaults, with a 64-d code like the dense one's, and
-# with ``latent_dim=None``, purely convolutional (20 epochs each). Loading them keeps
+# convolutional estimator with ``channels=(32, 64)`` (its default before 0.4), with a
+# 64-d code like the dense one's, and with ``latent_dim=None``, purely convolutional
+# (20 epochs each). Loading them keeps
 # this page from training them again; each file keeps the seconds its epochs took.
 models = {
     "dense": load_pretrained("mnist-gaussian-0.4"),

@@ -355,10 +355,12 @@ def build_estimator(args, training_noise):
     params.update(random_state=args.seed, verbose=0 if args.quiet else 2, early_stopping=True)
     if args.preset is None:
         estimator = estimator_class(corruption=training_noise)
-    elif args.architecture != "dense":
+    elif PRESETS[args.preset].estimator is not estimator_class:
+        preset_class = PRESETS[args.preset].estimator
+        architecture = next(a for a, c in ARCHITECTURES.items() if c is preset_class)
         raise InputError(
-            f"--preset {args.preset} is a preset of the dense DenoisingAutoencoder; drop "
-            "--preset, or pass --architecture dense."
+            f"--preset {args.preset} is a preset of the {architecture} "
+            f"{preset_class.__name__}; drop --preset, or pass --architecture {architecture}."
         )
     else:
         estimator = make_preset(args.preset)

@@ -1,14 +1,16 @@
-"""Named, measured configurations of :class:`~skdae.DenoisingAutoencoder`.
+"""Named, measured configurations of skdae's estimators.
 
-The defaults reproduce the Keras tutorial's network, which is tuned for denoising. A
-preset is a set of parameters tuned for another job, with the figures that justify it
-in ``benchmarks/RESULTS.md``. :func:`make_preset` returns an ordinary, unfitted
-estimator: every parameter can be overridden, searched over and cloned as usual.
+The defaults are tuned for denoising. A preset is a set of parameters tuned for another
+job, with the figures that justify it in ``benchmarks/RESULTS.md`` (and
+``benchmarks/CONV.md`` for the convolutional one). :func:`make_preset` returns an
+ordinary, unfitted estimator: every parameter can be overridden, searched over and
+cloned as usual.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from skdae._conv_estimator import ConvDenoisingAutoencoder
 from skdae._corruption import Compose, GaussianNoise, MaskingNoise
 from skdae._dense_estimator import DenoisingAutoencoder
 from skdae.exceptions import InputError
@@ -18,7 +20,8 @@ __all__ = ["PRESETS", "make_preset"]
 
 @dataclass(frozen=True)
 class Preset:
-    """A named configuration: what it is for, and a function building its parameters.
+    """A named configuration: what it is for, the estimator it configures, and a
+    function building its parameters.
 
     The parameters are built afresh on every call, so two estimators made from one
     preset never share a corruption object.
@@ -26,6 +29,7 @@ class Preset:
 
     description: str
     params: Callable[[], dict]
+    estimator: type = DenoisingAutoencoder
 
 
 def _features_params():
@@ -33,6 +37,15 @@ def _features_params():
         "hidden_layer_sizes": (512, 256),
         "latent_activation": "identity",
         "corruption": Compose([MaskingNoise(0.5), GaussianNoise(0.4, clip=(0.0, 1.0))]),
+    }
+
+
+def _conv_features_params():
+    return {
+        "channels": (32, 64),
+        "max_iter": 30,
+        "latent_activation": "identity",
+        "corruption": Compose([MaskingNoise(0.25), GaussianNoise(0.4, clip=(0.0, 1.0))]),
     }
 
 
@@ -51,11 +64,25 @@ PRESETS = {
         ),
         params=_features_params,
     ),
+    "conv_features": Preset(
+        description=(
+            "Codes for a downstream classifier from a ConvDenoisingAutoencoder, for "
+            "images scaled to [0, 1]. The widths of the former default (32, 64), linear "
+            "codes and a corruption that keeps the test noise in view: a quarter of the "
+            "pixels masked to 0, then Gaussian noise of std 0.4 clipped to [0, 1]; 30 "
+            "epochs. On MNIST, logistic regression on its 64-d codes reaches 96.8% "
+            "(clean) and 94.5% (noisy test digits), against 93.7% and 89.9% with the "
+            "convolutional defaults. It denoises worse than the defaults: use them to "
+            "denoise."
+        ),
+        params=_conv_features_params,
+        estimator=ConvDenoisingAutoencoder,
+    ),
 }
 
 
 def make_preset(name, **params):
-    """Build an unfitted :class:`~skdae.DenoisingAutoencoder` from a named preset.
+    """Build an unfitted estimator from a named preset.
 
     Parameters
     ----------
@@ -68,8 +95,9 @@ def make_preset(name, **params):
 
     Returns
     -------
-    estimator : DenoisingAutoencoder
-        An ordinary estimator whose parameters are the preset's, then ``params``.
+    estimator : DenoisingAutoencoder or ConvDenoisingAutoencoder
+        An ordinary estimator of the preset's class (``PRESETS[name].estimator``),
+        whose parameters are the preset's, then ``params``.
 
     Examples
     --------
@@ -80,4 +108,5 @@ def make_preset(name, **params):
     """
     if name not in PRESETS:
         raise InputError(f"Unknown preset {name!r}; choose one of {sorted(PRESETS)}.")
-    return DenoisingAutoencoder(**{**PRESETS[name].params(), **params})
+    preset = PRESETS[name]
+    return preset.estimator(**{**preset.params(), **params})

@@ -20,13 +20,13 @@ PRETRAINED_MODELS = {
         "clipped to [0, 1]. Input: pixels / 255, flattened to 784."
     ),
     "mnist-conv-gaussian-0.4": (
-        "ConvDenoisingAutoencoder at its defaults (stride-2 convolutions of 32 and 64 "
+        "ConvDenoisingAutoencoder at 0.3's defaults (stride-2 convolutions of 32 and 64 "
         "channels, a 64-d dense code) trained 20 epochs on the MNIST training digits with "
         "the same noise. Input: pixels / 255, flattened to 784."
     ),
     "mnist-conv-spatial-gaussian-0.4": (
-        "ConvDenoisingAutoencoder(latent_dim=None): the purely convolutional network "
-        "(codes are its 64x7x7 feature maps), skdae's best MNIST denoiser, trained 20 "
+        "ConvDenoisingAutoencoder(latent_dim=None, channels=(32, 64)): the purely "
+        "convolutional network (codes are its 64x7x7 feature maps), trained 20 "
         "epochs with the same noise. Input: pixels / 255, flattened to 784."
     ),
 }

@@ -318,6 +318,19 @@ def test_train_from_a_preset_keeps_its_corruption_and_tests_with_the_noise(tmp_p
     assert isinstance(dae.corruption, Compose) and dae.latent_activation == "identity"
 
 
+def test_train_from_the_conv_preset_fits_the_convolutional_estimator(tmp_path):
+    from skdae import ConvDenoisingAutoencoder
+
+    out = tmp_path / "o"
+    args = ["train", "--data-home", str(tmp_path / "empty"), "--output", str(out)]
+    args += ["--architecture", "conv", "--preset", "conv_features", "--epochs", "1"]
+    assert main([*args, "--channels", "4,8", "--no-figures", "--quiet"]) == 0
+    model = json.loads((out / "metrics.json").read_text())["model"]
+    assert model["preset"] == "conv_features" and "MaskingNoise" in model["corruption"]
+    dae = ConvDenoisingAutoencoder.load(out / "model.skdae")
+    assert dae.latent_activation == "identity" and dae.channels == (4, 8)
+
+
 def test_train_latent_activation_without_a_preset(tmp_path):
     from skdae import DenoisingAutoencoder, GaussianNoise
 
@@ -599,6 +612,7 @@ def test_summary_evaluate_and_denoise_take_a_conv_model(trained_conv, tmp_path, 
         ),
         (["--channels", "4"], "--channels does not apply to --architecture dense"),
         (["--architecture", "conv", "--preset", "features"], "is a preset of the dense"),
+        (["--preset", "conv_features"], "pass --architecture conv"),
         (["--architecture", "conv", "--kernel-size", "4"], "kernel_size must be odd"),
         (["--latent-dim", "none"], "latent_dim"),
     ],
