@@ -47,7 +47,7 @@ MODELS = {
         ),
         "ConvDenoisingAutoencoder(latent_dim=None, channels=(32, 64), max_iter=20, "
         "corruption=GaussianNoise(0.4, clip=(0, 1)), random_state=0)",
-        "the purely convolutional network (spatial codes): the best denoiser",
+        "the purely convolutional network (spatial codes)",
     ),
 }
 

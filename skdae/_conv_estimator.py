@@ -71,7 +71,7 @@ class ConvDenoisingAutoencoder(BaseAutoencoder):
         most 8 stages are allowed. ``(32, 64)``, the default before 0.4, denoises
         MNIST about 0.4 dB better after 20 epochs at nearly twice the cost of an epoch
         and of a prediction; given the same training time it is about 0.2 dB ahead on
-        MNIST and behind on photographs (user guide, "Images").
+        MNIST and behind on crops of photographs (user guide, "Images").
 
     kernel_size : int, default=3
         Side of every convolution's kernel; odd, so that the decoder restores every
