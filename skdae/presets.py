@@ -43,9 +43,10 @@ def _features_params():
 def _conv_features_params():
     return {
         "channels": (32, 64),
+        "residual_blocks": 1,
         "max_iter": 30,
         "latent_activation": "identity",
-        "corruption": Compose([MaskingNoise(0.25), GaussianNoise(0.4, clip=(0.0, 1.0))]),
+        "corruption": Compose([MaskingNoise(0.375), GaussianNoise(0.4, clip=(0.0, 1.0))]),
     }
 
 
@@ -67,13 +68,13 @@ PRESETS = {
     "conv_features": Preset(
         description=(
             "Codes for a downstream classifier from a ConvDenoisingAutoencoder, for "
-            "images scaled to [0, 1]. The widths of the former default (32, 64), linear "
-            "codes and a corruption that keeps the test noise in view: a quarter of the "
-            "pixels masked to 0, then Gaussian noise of std 0.4 clipped to [0, 1]; 30 "
-            "epochs. On MNIST, logistic regression on its 64-d codes reaches 96.8% "
-            "(clean) and 94.5% (noisy test digits), against 93.7% and 89.9% with the "
-            "convolutional defaults. It denoises worse than the defaults: use them to "
-            "denoise."
+            "images scaled to [0, 1]. The widths of the former default (32, 64) with a "
+            "residual block at every stage, linear codes, and a corruption that hides "
+            "part of each image yet keeps the test noise in view: three pixels in eight "
+            "masked to 0, then Gaussian noise of std 0.4 clipped to [0, 1]; 30 epochs. "
+            "On MNIST, logistic regression on its 64-d codes reaches 97.1% (clean) and "
+            "95.4% (noisy test digits), against 93.7% and 89.9% with the convolutional "
+            "defaults. It denoises worse than the defaults: use them to denoise."
         ),
         params=_conv_features_params,
         estimator=ConvDenoisingAutoencoder,

@@ -47,10 +47,10 @@ def test_conv_features_preset_builds_the_convolutional_estimator():
     X = np.random.RandomState(0).rand(30, 16)  # 4x4 images
     dae = make_preset("conv_features", max_iter=1, random_state=0)
     assert type(dae) is ConvDenoisingAutoencoder and dae.channels == (32, 64)
-    assert dae.latent_dim == 64 and dae.max_iter == 1
+    assert dae.residual_blocks == 1 and dae.latent_dim == 64 and dae.max_iter == 1
     dae.set_params(channels=(4, 8), latent_dim=3)  # 4x4 images: a small network
     masking, gaussian = dae.corruption.corruptions
-    assert masking.fraction == 0.25 and (gaussian.std, gaussian.clip) == (0.4, (0, 1))
+    assert masking.fraction == 0.375 and (gaussian.std, gaussian.clip) == (0.4, (0, 1))
     dae.fit(X)
     assert isinstance(dae.module_.encoder[-1], torch.nn.Identity)  # linear codes
     assert dae.transform(X).shape == (30, 3)
@@ -107,7 +107,8 @@ def test_features_preset_codes_classify_noisy_digits_better_than_default_codes()
 def test_conv_features_preset_codes_classify_noisy_digits_better_than_default_codes():
     """As for the dense preset: a linear classifier fitted on clean codes keeps more of
     its accuracy on noisy digits with the conv preset's codes than with the conv
-    defaults' (bundled MNIST sample, 10 epochs each: about 0.27 against 0.21, on this
-    CPU and under AVX2); full-MNIST figures in the benchmark."""
-    noisy_accuracy = _noisy_code_accuracy("conv_features", max_iter=10)
-    assert noisy_accuracy["conv_features"] > noisy_accuracy["defaults"] + 0.03, noisy_accuracy
+    defaults' (bundled MNIST sample, 20 epochs each: about 0.73 against 0.15 on an AMD
+    EPYC Zen 4, 0.83 against 0.21 under AVX2; at 10 epochs the preset's heavier mask
+    has not yet paid off on 2,000 digits). Full-MNIST figures in the benchmark."""
+    noisy_accuracy = _noisy_code_accuracy("conv_features", max_iter=20)
+    assert noisy_accuracy["conv_features"] > noisy_accuracy["defaults"] + 0.3, noisy_accuracy
