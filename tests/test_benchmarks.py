@@ -184,6 +184,9 @@ def test_the_images_targets_hold_the_blind_model_and_the_best_one_to_their_bars(
             rows.append(row)
     table = summary(rows, systems)
     assert "skdae at 25" not in next(e for e in table if e["sigma"] == 15)
+    at25 = next(e for e in table if e["sigma"] == 25 and e["kind"] == "all")
+    assert at25["skdae at 25_seconds"] == at25["BM3D_seconds"] == 1.0
+    assert "noisy_seconds" not in at25
     payload = {"summary": table, "training": [{"seconds": 500.0}, {"seconds": 610.0}]}
     result = {t["target"]: (t["value"], t["met"]) for t in targets(payload)}
     assert result["sigma 25, held-out images: skdae (blind) - non-local means (dB)"] == (
