@@ -425,6 +425,76 @@ def test_strided_layers_on_one_pixel_are_exact_under_bfloat16_autocast(layer, sh
         torch.testing.assert_close(got, expected, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize(
+    "out_channels, kernel_size, stride, padding, size, output_size, bias",
+    [
+        (1, 3, 2, 1, (14, 14), (28, 28), True),  # MNIST's last layer
+        (1, 3, 2, 1, (4, 4), (7, 7), True),  # an odd size (output_size drops a row)
+        (3, 5, 2, 2, (5, 9), (10, 17), False),  # colour, a wider kernel, no bias
+        (4, 3, 3, 0, (3, 2), None, True),  # stride 3, no padding
+        (2, 1, 2, 0, (6, 6), (12, 12), True),  # a 1x1 kernel leaves gaps of zeros
+        (3, (5, 3), (2, 1), (2, 1), (5, 9), None, True),  # rows and columns differ
+    ],
+)
+def test_transposed_convolutions_to_few_channels_infer_by_a_product_to_the_same_sums(
+    out_channels, kernel_size, stride, padding, size, output_size, bias, monkeypatch
+):
+    """The matrix-product inference of a transposed convolution to an image's channels
+    gives oneDNN's result (float32 rounding apart), for any kernel, stride, padding,
+    bias and output size; it runs only without autograd, where training never is."""
+    import skdae._conv_network as conv_network
+
+    generator = torch.Generator().manual_seed(0)
+    layer = conv_network._ConvTranspose2d(
+        6, out_channels, kernel_size, stride=stride, padding=padding, bias=bias
+    )
+    X = torch.randn(5, 6, *size, generator=generator).contiguous(memory_format=torch.channels_last)
+    expected = torch.nn.functional.conv_transpose2d(
+        X,
+        layer.weight,
+        layer.bias,
+        stride=stride,
+        padding=padding,
+        output_padding=layer._output_padding(
+            X, output_size, layer.stride, layer.padding, layer.kernel_size, 2, layer.dilation
+        ),
+    )
+    calls = []
+    product = conv_network._transposed_by_product
+    monkeypatch.setattr(
+        conv_network,
+        "_transposed_by_product",
+        lambda *args: calls.append(1) or product(*args),
+    )
+    with torch.no_grad():
+        got = layer(X, output_size)
+    assert calls == [1]
+    assert got.shape == expected.shape
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    trained = layer(X, output_size)  # with autograd: oneDNN's kernel
+    assert calls == [1] and trained.requires_grad
+    torch.testing.assert_close(trained, expected)
+
+
+def test_predict_of_a_fitted_network_is_the_product_paths_and_onednns_alike(digits, monkeypatch):
+    """The whole network, with the product path and without (a layer of more than
+    four channels stays on oneDNN): the same predictions and codes' decodings."""
+    import skdae._conv_network as conv_network
+
+    dae = ConvDenoisingAutoencoder(**FAST_CONV).fit(digits[:200])
+    calls = []
+    product = conv_network._transposed_by_product
+    monkeypatch.setattr(
+        conv_network,
+        "_transposed_by_product",
+        lambda *args: calls.append(1) or product(*args),
+    )
+    fast = dae.predict(digits[200:300])
+    assert calls  # the last layer, 8 channels to 1
+    monkeypatch.setattr(conv_network._ConvTranspose2d, "_MAX_PRODUCT_CHANNELS", 0)
+    np.testing.assert_allclose(dae.predict(digits[200:300]), fast, rtol=1e-5, atol=1e-6)
+
+
 # ------------------------------------------------------------------ persistence
 
 
