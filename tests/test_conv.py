@@ -425,6 +425,19 @@ def test_strided_layers_on_one_pixel_are_exact_under_bfloat16_autocast(layer, sh
         torch.testing.assert_close(got, expected, rtol=0, atol=0)
 
 
+@pytest.fixture
+def product_calls(monkeypatch):
+    """A list that grows by one each time a transposed convolution infers by a product."""
+    import skdae._conv_network as conv_network
+
+    calls = []
+    product = conv_network._transposed_by_product
+    monkeypatch.setattr(
+        conv_network, "_transposed_by_product", lambda *args: calls.append(1) or product(*args)
+    )
+    return calls
+
+
 @pytest.mark.parametrize(
     "out_channels, kernel_size, stride, padding, size, output_size, bias",
     [
@@ -437,7 +450,7 @@ def test_strided_layers_on_one_pixel_are_exact_under_bfloat16_autocast(layer, sh
     ],
 )
 def test_transposed_convolutions_to_few_channels_infer_by_a_product_to_the_same_sums(
-    out_channels, kernel_size, stride, padding, size, output_size, bias, monkeypatch
+    out_channels, kernel_size, stride, padding, size, output_size, bias, product_calls
 ):
     """The matrix-product inference of a transposed convolution to an image's channels
     gives oneDNN's result (float32 rounding apart), for any kernel, stride, padding,
@@ -459,38 +472,26 @@ def test_transposed_convolutions_to_few_channels_infer_by_a_product_to_the_same_
             X, output_size, layer.stride, layer.padding, layer.kernel_size, 2, layer.dilation
         ),
     )
-    calls = []
-    product = conv_network._transposed_by_product
-    monkeypatch.setattr(
-        conv_network,
-        "_transposed_by_product",
-        lambda *args: calls.append(1) or product(*args),
-    )
     with torch.no_grad():
         got = layer(X, output_size)
-    assert calls == [1]
+    assert product_calls == [1]
     assert got.shape == expected.shape
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
     trained = layer(X, output_size)  # with autograd: oneDNN's kernel
-    assert calls == [1] and trained.requires_grad
+    assert product_calls == [1] and trained.requires_grad
     torch.testing.assert_close(trained, expected)
 
 
-def test_predict_of_a_fitted_network_is_the_product_paths_and_onednns_alike(digits, monkeypatch):
-    """The whole network, with the product path and without (a layer of more than
-    four channels stays on oneDNN): the same predictions and codes' decodings."""
+def test_predict_of_a_fitted_network_is_the_same_with_the_product_as_with_onednn(
+    digits, monkeypatch, product_calls
+):
+    """A fitted network predicts the same through the product as through oneDNN's
+    kernel alone (the product switched off)."""
     import skdae._conv_network as conv_network
 
     dae = ConvDenoisingAutoencoder(**FAST_CONV).fit(digits[:200])
-    calls = []
-    product = conv_network._transposed_by_product
-    monkeypatch.setattr(
-        conv_network,
-        "_transposed_by_product",
-        lambda *args: calls.append(1) or product(*args),
-    )
     fast = dae.predict(digits[200:300])
-    assert calls  # the last layer, 8 channels to 1
+    assert product_calls  # the last layer, 8 channels to 1
     monkeypatch.setattr(conv_network._ConvTranspose2d, "_MAX_PRODUCT_CHANNELS", 0)
     np.testing.assert_allclose(dae.predict(digits[200:300]), fast, rtol=1e-5, atol=1e-6)
 
