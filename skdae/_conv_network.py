@@ -80,7 +80,8 @@ class _ConvTranspose2d(_PointSafe, nn.ConvTranspose2d):
     does not beat.
     """
 
-    # An image's channels. To 32 channels the product was 3x slower than oneDNN.
+    # An image's channels. To 32 channels the product was 3x slower than oneDNN; to 3
+    # channels from 64 (a colour photograph's last layer) the two took the same time.
     _MAX_PRODUCT_CHANNELS = 4
 
     def forward(self, X, output_size=None):
@@ -93,7 +94,6 @@ class _ConvTranspose2d(_PointSafe, nn.ConvTranspose2d):
             and not torch.is_autocast_enabled("cpu")
             and self.groups == 1
             and self.dilation == (1, 1)
-            and self.padding_mode == "zeros"
         ):
             output_padding = self._output_padding(
                 X, output_size, self.stride, self.padding, self.kernel_size, 2, self.dilation
@@ -114,7 +114,9 @@ def _transposed_by_product(X, weight, bias, stride, padding, output_padding):
     pixels = X.permute(0, 2, 3, 1).reshape(-1, channels)  # a view when channels-last
     taps = weight.permute(0, 2, 3, 1).reshape(channels, kh * kw * out_channels)
     products = (pixels @ taps).view(n, height, width, kh, kw, out_channels)
-    # Every output position a tap reaches, before the padding is cropped away.
+    # Every output position a tap reaches, before the padding is cropped away. These
+    # strided additions are what F.fold (col2im) does, which took 1.5x as long here
+    # (9.3 against 6.3 ms per 1,024 MNIST digits, float32, AMD EPYC Zen 4).
     full = X.new_zeros(n, (height - 1) * sh + kh + oh, (width - 1) * sw + kw + ow, out_channels)
     for a in range(kh):
         for b in range(kw):
