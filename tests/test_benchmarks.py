@@ -281,6 +281,38 @@ def test_the_conv_and_short_fit_targets_are_read_off_the_same_run():
     )
 
 
+def test_the_denoising_setting_trains_as_many_epochs_as_fit_in_its_budget():
+    from _protocol import load_data
+    from _systems import BUDGET_MARGIN, epochs_within, run_skdae_conv
+
+    class Probe:
+        """An estimator whose one epoch takes ``seconds`` by its own clock."""
+
+        def __init__(self, max_iter, seconds):
+            self.max_iter, self.seconds, self.epoch_times_ = max_iter, seconds, []
+
+        def partial_fit(self, X):
+            self.epoch_times_.append(self.seconds)
+
+    made = []
+
+    def make(max_iter, seconds=20.0):
+        made.append(Probe(max_iter, seconds))
+        return made[-1]
+
+    # One throwaway epoch, of a one-epoch estimator, sets the count, with the margin.
+    assert epochs_within(600, make, np.zeros((3, 2))) == int(600 / (20.0 * BUDGET_MARGIN))
+    assert [(m.max_iter, len(m.epoch_times_)) for m in made] == [(1, 1)]
+    # An epoch longer than the budget still trains one.
+    assert epochs_within(10, lambda n: Probe(n, 30.0), None) == 1
+
+    data = load_data(quick=True, n_train=256, n_test=64)
+    result = run_skdae_conv(
+        data, epochs=None, latent_dim=None, classify=False, setting={"channels": (4,)}, budget=0
+    )
+    assert result["epochs_sized_to_seconds"] == 0 and len(result["epoch_psnr"]) == 1
+
+
 def test_the_float32_epoch_is_set_against_keras_the_floor_and_its_products_alone():
     from types import SimpleNamespace
 
