@@ -13,7 +13,8 @@ takes a photograph of any size to either:
   (heaviest at a patch's centre, never zero), so no seam shows where patches meet.
 
 Images are laid out as scikit-image and matplotlib hold them: ``(height, width)`` for
-one channel, ``(height, width, channels)`` otherwise.
+one channel, ``(height, width, channels)`` otherwise. A grey model also denoises colour
+images, one channel at a time in an opponent colour space (``colour="opponent"``).
 """
 
 import math
@@ -31,10 +32,30 @@ from skdae.exceptions import InputError
 __all__ = ["denoise_image"]
 
 _MODES = ("auto", "fully_convolutional", "patches")
+_COLOURS = (None, "opponent")
+
+# The opponent colour transform CBM3D denoises in: a luminance and two colour
+# differences, as the rows of an orthonormal matrix, so Gaussian noise of one sigma in
+# R, G and B stays white with that sigma in each of the three.
+_OPPONENT = np.array([[1, 1, 1], [1, 0, -1], [1, -2, 1]], dtype=np.float64)
+_OPPONENT /= np.linalg.norm(_OPPONENT, axis=1, keepdims=True)
+# What the grey model sees of each opponent channel, as scale and offset: the mean of
+# R, G and B (the luminance row over sqrt(3): in [0, 1] like a grey image, with the
+# noise's sigma / sqrt(3)) and the colour differences around 0.5 (mostly within [0, 1]).
+_OPPONENT_SCALE = np.array([1 / np.sqrt(3), 1.0, 1.0])
+_OPPONENT_OFFSET = np.array([0.0, 0.5, 0.5])
 
 
 def denoise_image(
-    model, image, *, mode="auto", patch_shape=None, stride=None, tile_size=512, batch_size=None
+    model,
+    image,
+    *,
+    mode="auto",
+    patch_shape=None,
+    stride=None,
+    tile_size=512,
+    batch_size=None,
+    colour=None,
 ):
     """Denoise an image of any size with a model trained on patches of it (or its kind).
 
@@ -77,6 +98,20 @@ def denoise_image(
         fewer of larger ones: about 16 MB of input), which it computes whole however
         few rows come in.
 
+    colour : {None, 'opponent'}, default=None
+        None: the image has the model's channels. ``'opponent'``: a one-channel (grey)
+        model denoises an RGB image one channel at a time in the opponent colour space
+        BM3D's colour version works in: the mean of R, G and B, and two colour
+        differences, ``(R - B) / sqrt(2)`` and ``(R - 2G + B) / sqrt(6)``, shifted by
+        0.5. The transform is orthonormal, so the noise stays white and Gaussian: the
+        colour differences carry the image's sigma, the mean sigma / sqrt(3). A model
+        trained across noise levels (``GaussianNoise(std=(low, high))``) suits it (one
+        trained at a single level sees the mean at a third of that level's variance). A
+        grey model learns from every photograph's structure, where a colour model learns
+        from a few colour photographs: in the benchmark's ten-minute fits, the grey one
+        in this mode denoised held-out colour photographs 0.1 to 0.5 dB better than a
+        colour model trained as long on the same photographs.
+
     Returns
     -------
     denoised : ndarray of the shape of ``image``
@@ -87,7 +122,8 @@ def denoise_image(
     InputError
         If the image has the wrong number of dimensions or channels, is an integer
         image, holds NaN or infinite pixels, or (in ``'patches'`` mode) is smaller than
-        a patch; or if a parameter is out of range.
+        a patch; if ``colour='opponent'`` is asked of a model with more than one channel
+        or an image without three; or if a parameter is out of range.
 
     See Also
     --------
@@ -108,16 +144,31 @@ def denoise_image(
     (50, 70)
     >>> denoise_image(dae, photo, mode="patches").shape
     (50, 70)
+    >>> denoise_image(dae, rng.rand(50, 70, 3), colour="opponent").shape
+    (50, 70, 3)
     """
     check_is_fitted(model)
     if mode not in _MODES:
         raise InputError(f"mode must be one of {_MODES}; got {mode!r}.")
+    if colour not in _COLOURS:
+        raise InputError(f"colour must be one of {_COLOURS}; got {colour!r}.")
     _check_count("tile_size", tile_size, 1)
     if batch_size is not None:
         _check_count("batch_size", batch_size, 1)
     channels, height, width = _patch_shape(model, patch_shape)
     image = np.asarray(image)
-    image_chw = _validate_image(image, channels)
+    if colour == "opponent" and channels != 1:
+        raise InputError(
+            f"colour='opponent' denoises an RGB image with a one-channel (grey) model, "
+            f"one opponent channel at a time; this model denoises {channels} channels. "
+            "Leave colour=None to denoise the image's channels together."
+        )
+    if colour == "opponent" and (image.ndim != 3 or image.shape[2] != 3):
+        raise InputError(
+            "colour='opponent' denoises RGB images, (height, width, 3); got an array of "
+            f"shape {image.shape}. Leave colour=None for a grey image."
+        )
+    image_chw = _validate_image(image, 3 if colour == "opponent" else channels)
 
     module = getattr(model, "module_", None)
     fully_convolutional = isinstance(module, ConvAutoencoder) and module.spatial_code
@@ -132,11 +183,31 @@ def denoise_image(
         _check_count("stride", stride, 1)
         if batch_size is None:
             batch_size = inference_block_rows(channels * height * width)
-        denoised = _denoise_patches(model, image_chw, (height, width), stride, batch_size)
+
+        def denoise(chw):
+            return _denoise_patches(model, chw, (height, width), stride, batch_size)
     else:
-        denoised = _denoise_fully_convolutional(model, image_chw, tile_size)
+
+        def denoise(chw):
+            return _denoise_fully_convolutional(model, chw, tile_size)
+
+    if colour == "opponent":
+        denoised = _denoise_opponent(denoise, image_chw)
+    else:
+        denoised = denoise(image_chw)
     out = np.moveaxis(denoised, 0, -1) if image.ndim == 3 else denoised[0]
     return out.astype(image.dtype, copy=False)
+
+
+def _denoise_opponent(denoise, rgb):
+    """``denoise`` (of a one-channel ``(1, height, width)`` array) applied to each
+    opponent channel of ``rgb`` ``(3, height, width)``, back in RGB."""
+    opponent = np.tensordot(_OPPONENT, rgb, axes=1)
+    out = np.empty_like(opponent)
+    for c, (scale, offset) in enumerate(zip(_OPPONENT_SCALE, _OPPONENT_OFFSET, strict=True)):
+        seen = (opponent[c : c + 1] * scale + offset).astype(np.float32)
+        out[c] = (denoise(seen)[0] - offset) / scale
+    return np.tensordot(_OPPONENT.T, out, axes=1).astype(np.float32)
 
 
 # -------------------------------------------------------------------- validation
@@ -206,7 +277,10 @@ def _validate_image(image, channels):
         )
     if array.shape[2] != channels:
         fix = (
-            "skimage.color.rgb2gray(image)"
+            "skimage.color.rgb2gray(image), or colour='opponent' to denoise the colour "
+            "image with this grey model"
+            if channels == 1 and array.shape[2] == 3
+            else "skimage.color.rgb2gray(image)"
             if channels == 1
             else "skimage.color.gray2rgb(image)"
             if array.shape[2] == 1 and channels == 3

@@ -178,12 +178,16 @@ def test_the_images_targets_hold_the_blind_model_and_the_best_one_to_their_bars(
             row.update({"skdae": 29.0, "non-local means": 28.9, "wavelet": 28.0, "BM3D": 30.0})
             if sigma == 25:
                 row["skdae at 25"] = 29.6
-            for system in ("skdae", "skdae at 25", *systems):
+            if kind == "colour":
+                row["skdae colour model"] = 28.0
+            for system in ("skdae", "skdae at 25", "skdae colour model", *systems):
                 if system in row:
                     row[f"{system}_seconds"] = 1.0
             rows.append(row)
     table = summary(rows, systems)
     assert "skdae at 25" not in next(e for e in table if e["sigma"] == 15)
+    # The colour model is averaged over the colour images, not over all of them.
+    assert [e["kind"] for e in table if "skdae colour model" in e] == ["colour", "colour"]
     at25 = next(e for e in table if e["sigma"] == 25 and e["kind"] == "all")
     assert at25["skdae at 25_seconds"] == at25["BM3D_seconds"] == 1.0
     assert "noisy_seconds" not in at25
@@ -458,13 +462,16 @@ def test_the_images_benchmark_runs_end_to_end_in_quick_mode(tmp_path):
     for row in payload["rows"]:
         for system in systems:  # the classical denoisers work on every image
             assert row[system] > row["noisy"] + 3, (row["image"], system)
-        for system in ("skdae", "skdae at 25"):  # both models, at the sigma they share
+        # Both grey models on every image (colour ones in opponent colours), at the
+        # sigma they share; the colour model on the colour images alone.
+        ours = ("skdae", "skdae at 25", *(("skdae colour model",) * (row["kind"] == "colour")))
+        for system in ours:
             assert np.isfinite(row[system]) and row[f"{system}_seconds"] > 0
-    assert [(t["kind"], t["trained_at"]) for t in payload["training"]] == [
-        ("grey", "blind"),
-        ("grey", 25),
-        ("colour", "blind"),
-        ("colour", 25),
+        assert ("skdae colour model" in row) == (row["kind"] == "colour")
+    assert [(t["kind"], t["trained_at"], t["epochs"]) for t in payload["training"]] == [
+        ("grey", "blind", 1),
+        ("grey", 25, 1),
+        ("colour", "blind", 1),
     ]
     assert [(s["kind"], s["mode"]) for s in payload["speed"]] == [
         ("grey", "fully_convolutional"),
@@ -475,7 +482,11 @@ def test_the_images_benchmark_runs_end_to_end_in_quick_mode(tmp_path):
     assert all(s["megapixels_per_second"] > 0 for s in payload["speed"])
     goals = ["> 0", "> 0", "for information", ">= -0.5", "<= 600"]
     assert [t["goal"] for t in payload["targets"]] == goals
-    assert "| images | sigma | noisy | skdae | skdae at 25 | non-local means |" in md.read_text()
+    assert (
+        "| images | sigma | noisy | skdae | skdae at 25 | skdae colour model | non-local means |"
+        in md.read_text()
+    )
+    assert "| colour | 25 | " in md.read_text()
     assert "| all | 25 |" in md.read_text()
 
 
