@@ -82,7 +82,7 @@ def _train_by_epoch(dae, data, epochs):
 # The setting the user guide documents for denoising digits with a spatial code: the
 # former default widths (32, 64) with a residual block at every stage, trained for as
 # many epochs as fit in ten minutes of the machine at hand (about 20 on an AMD EPYC Zen
-# 4, 42 on an Intel Xeon with AMX). A cosine schedule needs its length before it starts,
+# 4, 47 on an Intel Xeon with AMX). A cosine schedule needs its length before it starts,
 # and a fixed count would overrun the budget on one CPU and leave half of it on another.
 CONV_DENOISING_SETTING = {"latent_dim": None, "channels": (32, 64), "residual_blocks": 1}
 # Epochs slow down by a few percent over a long fit: the schedule aims under the budget.

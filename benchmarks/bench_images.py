@@ -292,8 +292,8 @@ def evaluate(args):
         noisy = noisy_version(largest, 25, seed=7)
         megapixels = largest.shape[0] * largest.shape[1] / 1e6
         colour = "opponent" if kind == "colour" else None
+        model = models["grey", None]
         for mode in ("fully_convolutional", "patches"):
-            model = models["grey", None]
             denoise_image(model, noisy[:64, :64], mode=mode, colour=colour)  # warm-up
             _, seconds = timed(denoise_image, model, noisy, mode=mode, colour=colour)
             speed.append(
