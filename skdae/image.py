@@ -33,6 +33,15 @@ __all__ = ["denoise_image"]
 
 _MODES = ("auto", "fully_convolutional", "patches")
 _COLOURS = (None, "opponent")
+# The turns of the image averaged over, for each ``orientations``: how many times
+# numpy.rot90 turns it, and whether it is then transposed (mirrored). 2 turns it upside
+# down only, which keeps horizontal lines horizontal (a model learns the orientations
+# of its photographs' structure); 8 is every rotation and mirror image.
+_ORIENTATIONS = {
+    1: [(0, False)],
+    2: [(0, False), (2, False)],
+    8: [(turns, mirror) for mirror in (False, True) for turns in range(4)],
+}
 
 # The opponent colour transform CBM3D denoises in: a luminance and two colour
 # differences, as the rows of an orthonormal matrix, so Gaussian noise of one sigma in
@@ -56,6 +65,8 @@ def denoise_image(
     tile_size=512,
     batch_size=None,
     colour=None,
+    shifts=1,
+    orientations=1,
 ):
     """Denoise an image of any size with a model trained on patches of it (or its kind).
 
@@ -112,6 +123,24 @@ def denoise_image(
         in this mode denoised held-out colour photographs 0.1 to 0.5 dB better than a
         colour model trained as long on the same photographs.
 
+    shifts : int, default=1
+        Also denoise the image shifted by 0 to ``shifts - 1`` pixels down and right
+        (extended by reflection at the top and left), every combination, undo each
+        shift and average the results (cycle spinning): ``shifts ** 2`` passes.
+        ``shifts=2`` puts each pixel at both phases of a stride-2 stage, which evens
+        out what the grid of a strided network leaves.
+
+    orientations : {1, 2, 8}, default=1
+        Average over the image turned as well (a self-ensemble): 1, as it is; 2, also
+        upside down (turned by 180 degrees), which keeps horizontal lines horizontal; 8,
+        every rotation by 90 degrees and their mirror images, for a model trained on
+        patches in every orientation. A model trained on photographs as they were taken
+        learns their orientations: the benchmark's grey model denoised ``coffee`` 0.7 to
+        0.8 dB worse turned by 90 degrees or mirrored, and its held-out photographs 0.07
+        to 0.11 dB better with 2. ``shifts ** 2 * orientations`` passes in all: with
+        ``shifts=2, orientations=2``, eight, the benchmark's photographs came out 0.10
+        to 0.22 dB better than in one pass at sigma 15, 25 and 50.
+
     Returns
     -------
     denoised : ndarray of the shape of ``image``
@@ -122,8 +151,9 @@ def denoise_image(
     InputError
         If the image has the wrong number of dimensions or channels, is an integer
         image, holds NaN or infinite pixels, or (in ``'patches'`` mode) is smaller than
-        a patch; if ``colour='opponent'`` is asked of a model with more than one channel
-        or an image without three; or if a parameter is out of range.
+        a patch or, with ``orientations=8``, the patches are not square; if
+        ``colour='opponent'`` is asked of a model with more than one channel or an image
+        without three; or if a parameter is out of range.
 
     See Also
     --------
@@ -155,6 +185,11 @@ def denoise_image(
     _check_count("tile_size", tile_size, 1)
     if batch_size is not None:
         _check_count("batch_size", batch_size, 1)
+    _check_count("shifts", shifts, 1)
+    if isinstance(orientations, bool) or orientations not in _ORIENTATIONS:
+        raise InputError(
+            f"orientations must be one of {tuple(_ORIENTATIONS)}; got {orientations!r}."
+        )
     channels, height, width = _patch_shape(model, patch_shape)
     image = np.asarray(image)
     if colour == "opponent" and channels != 1:
@@ -183,20 +218,53 @@ def denoise_image(
         _check_count("stride", stride, 1)
         if batch_size is None:
             batch_size = inference_block_rows(channels * height * width)
+        if orientations == 8 and height != width:
+            raise InputError(
+                f"orientations=8 turns the image by 90 degrees, which needs square "
+                f"patches; this model's are {height}x{width}. Pass orientations=1 or 2."
+            )
 
-        def denoise(chw):
+        def one_pass(chw):
             return _denoise_patches(model, chw, (height, width), stride, batch_size)
     else:
 
-        def denoise(chw):
+        def one_pass(chw):
             return _denoise_fully_convolutional(model, chw, tile_size)
 
+    denoise = _averaged(one_pass, shifts, orientations)
     if colour == "opponent":
         denoised = _denoise_opponent(denoise, image_chw)
     else:
         denoised = denoise(image_chw)
     out = np.moveaxis(denoised, 0, -1) if image.ndim == 3 else denoised[0]
     return out.astype(image.dtype, copy=False)
+
+
+def _averaged(denoise, shifts, orientations):
+    """``denoise`` (of a ``(channels, height, width)`` array), averaged over the image
+    turned, mirrored and shifted as ``orientations`` and ``shifts`` say, each result
+    returned to the image's own frame first."""
+    views = [
+        (turns, mirror, dy, dx)
+        for turns, mirror in _ORIENTATIONS[orientations]
+        for dy in range(shifts)
+        for dx in range(shifts)
+    ]
+    if len(views) == 1:
+        return denoise
+
+    def averaged(chw):
+        total = np.zeros(chw.shape, dtype=np.float64)
+        for turns, mirror, dy, dx in views:
+            seen = np.rot90(chw, turns, axes=(1, 2))
+            seen = seen.transpose(0, 2, 1) if mirror else seen
+            seen = np.pad(seen, ((0, 0), (dy, 0), (dx, 0)), mode="symmetric")
+            out = denoise(np.ascontiguousarray(seen))[:, dy:, dx:]
+            out = out.transpose(0, 2, 1) if mirror else out
+            total += np.rot90(out, -turns, axes=(1, 2))
+        return (total / len(views)).astype(np.float32)
+
+    return averaged
 
 
 def _denoise_opponent(denoise, rgb):
