@@ -85,8 +85,11 @@ def _train_by_epoch(dae, data, epochs):
 # 4, 47 on an Intel Xeon with AMX). A cosine schedule needs its length before it starts,
 # and a fixed count would overrun the budget on one CPU and leave half of it on another.
 CONV_DENOISING_SETTING = {"latent_dim": None, "channels": (32, 64), "residual_blocks": 1}
-# Epochs slow down by a few percent over a long fit: the schedule aims under the budget.
-BUDGET_MARGIN = 1.05
+# Epochs slow down over a long fit, and a shared machine's speed drifts: the schedule
+# aims under the budget. 1.05 was not enough: on the Xeon, a photograph model's epochs
+# took 16.6 s in a fit whose probe had timed about 14.5 (12.8 s an hour before): it ran
+# 648 s of its 600.
+BUDGET_MARGIN = 1.15
 
 
 def epochs_within(seconds, make_estimator, X):

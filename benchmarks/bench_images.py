@@ -96,7 +96,7 @@ KNOWN = f"skdae at {KNOWN_SIGMA}"  # the model trained at KNOWN_SIGMA, in the ta
 ONE_PASS = "skdae, one pass"  # the blind model without the averaging below
 SKDAE = ("skdae", ONE_PASS, KNOWN)
 # How the documented setting denoises a photograph: averaged over eight passes, the
-# image and its 180-degree turn, each at the four phases of the stride-2 grid (0.14 dB
+# image and its 180-degree turn, each at the four phases of the stride-2 grid (0.15 dB
 # at sigma 25 on the Xeon; turns by 90 degrees and mirror images cost ``coffee`` up
 # to 0.8 dB each, the model having learnt the orientations of its photographs).
 SKDAE_AVERAGING = dict(shifts=2, orientations=2)
