@@ -271,6 +271,9 @@ def evaluate(args):
         )
 
     ours = {"skdae": skdae(None), ONE_PASS: skdae(None, {}), KNOWN: skdae(KNOWN_SIGMA)}
+    ours[COLOUR_MODEL] = lambda x, colour: denoise_image(
+        models["colour", None], x, **SKDAE_AVERAGING
+    )
     for kind in ("grey", "colour"):
         for index, name in enumerate(TEST_IMAGES[kind]):
             clean = load(name, kind)
@@ -283,9 +286,7 @@ def evaluate(args):
                 if sigma == KNOWN_SIGMA and kind == "grey":
                     chosen[KNOWN] = ours[KNOWN]
                 if kind == "colour":
-                    chosen[COLOUR_MODEL] = lambda x, c: denoise_image(
-                        models["colour", None], x, **SKDAE_AVERAGING
-                    )
+                    chosen[COLOUR_MODEL] = ours[COLOUR_MODEL]
                 for system, fn in chosen.items():
                     denoised, seconds = timed(fn, noisy, kind == "colour")
                     row[system], row[f"{system}_seconds"] = psnr(clean, denoised), seconds
