@@ -186,7 +186,7 @@ def denoise_image(
     if batch_size is not None:
         _check_count("batch_size", batch_size, 1)
     _check_count("shifts", shifts, 1)
-    if isinstance(orientations, bool) or orientations not in _ORIENTATIONS:
+    if isinstance(orientations, bool) or orientations not in tuple(_ORIENTATIONS):
         raise InputError(
             f"orientations must be one of {tuple(_ORIENTATIONS)}; got {orientations!r}."
         )

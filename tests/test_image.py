@@ -341,6 +341,7 @@ GRAY, RGB = _spatial(), _spatial((3, 8, 8))
         (GRAY, np.zeros((9, 9)), dict(shifts=1.5), "shifts must be an integer"),
         (GRAY, np.zeros((9, 9)), dict(orientations=4), "orientations must be one of"),
         (GRAY, np.zeros((9, 9)), dict(orientations=True), "orientations must be one of"),
+        (GRAY, np.zeros((9, 9)), dict(orientations=[2]), "orientations must be one of"),
         (
             _PatchModel(lambda X: X, shape=(1, 4, 8)).fit(),
             np.zeros((9, 9)),
