@@ -71,6 +71,7 @@ from skdae._training import (
     TrainingSettings,
     _EpochInterrupted,
     fit_loop,
+    lost_ground,
     prepare_data,
 )
 from skdae._validation import (
@@ -88,7 +89,7 @@ from skdae._validation import (
     validate_training_input,
 )
 from skdae._warnings import warn
-from skdae.exceptions import FitInterrupted, InputError, PrecisionWarning
+from skdae.exceptions import DivergenceWarning, FitInterrupted, InputError, PrecisionWarning
 
 # The fits in progress: id of the estimator -> the thread fitting it.
 _fits_in_progress = {}
@@ -116,6 +117,7 @@ TRAINING_PARAMETER_CONSTRAINTS = {
     "learning_rate": [StrOptions(set(LEARNING_RATE_SETTINGS))],
     "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
     "alpha": [Interval(Real, 0, None, closed="left")],
+    "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
     "batch_size": [Interval(Integral, 1, None, closed="left")],
     "max_iter": [Interval(Integral, 1, None, closed="left")],
     "shuffle": ["boolean"],
@@ -463,6 +465,7 @@ class BaseAutoencoder(
                 n_epochs=self.max_iter,
             ),
             schedule_origin=self._schedule_origin,
+            max_grad_norm=None if self.max_grad_norm is None else float(self.max_grad_norm),
         )
         if validate and self.validation_scores_ is None:
             self.validation_scores_ = []
@@ -511,7 +514,22 @@ class BaseAutoencoder(
             progress.note(message)
             raise FitInterrupted(message, model_kept=kept) from None
         self._finish_training(stopper)
+        if stopper is None:  # early stopping kept the best epoch's weights itself
+            self._warn_if_ground_was_lost(first_epoch)
         tasks.fit_ends()
+
+    def _warn_if_ground_was_lost(self, first_epoch):
+        """Warn when this call's loss rose and stayed up: the model it leaves is worse
+        than one it had."""
+        n_epochs = self.n_iter_ - first_epoch + 1
+        rise = lost_ground(self.loss_curve_[len(self.loss_curve_) - n_epochs :], first_epoch)
+        if rise is not None:
+            warn(
+                f"{rise} The model is worse than it was at that lowest epoch. Lower "
+                "learning_rate_init, set max_grad_norm, or fit with early_stopping=True, "
+                "which keeps the weights of the best epoch.",
+                DivergenceWarning,
+            )
 
     def _record_epoch(self, result, stopper=None):
         """Record a finished epoch, leaving every fitted attribute consistent: a model

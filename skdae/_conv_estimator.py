@@ -185,6 +185,7 @@ default='relu'
         learning_rate="auto",
         learning_rate_init=3e-3,
         alpha=0.0,
+        max_grad_norm=None,
         batch_size=128,
         max_iter=30,
         shuffle=True,
@@ -214,6 +215,7 @@ default='relu'
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.alpha = alpha
+        self.max_grad_norm = max_grad_norm
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.shuffle = shuffle
@@ -227,6 +229,8 @@ default='relu'
         self.random_state = random_state
         self.verbose = verbose
 
+    # What models saved before 0.4 lack: they were trained without clipping.
+    _parameters_of_old_models = {"max_grad_norm": None}
     _tuple_parameters = ("image_shape", "channels")
     # Files written before 0.4 hold neither: the network's defaults stand in.
     _architecture_entries_added = ("residual_blocks", "upsampling")

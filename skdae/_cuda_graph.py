@@ -154,6 +154,8 @@ def why_not_capture(optimizer, step, data, settings, *, n_epochs, on_batch):
     """Why a fit on a CUDA device cannot (or should not) replay graphs, or None."""
     if on_batch is not None:
         return "batch progress (verbose >= 2) is drawn between batches"
+    if settings.max_grad_norm is not None:
+        return "gradient clipping (max_grad_norm) runs eagerly"
     if type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW) or not all(
         group.get("fused") and not group.get("differentiable") for group in optimizer.param_groups
     ):

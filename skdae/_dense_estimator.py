@@ -112,6 +112,7 @@ default='relu'
         learning_rate="auto",
         learning_rate_init=3e-3,
         alpha=0.0,
+        max_grad_norm=None,
         batch_size=128,
         max_iter=50,
         shuffle=True,
@@ -136,6 +137,7 @@ default='relu'
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.alpha = alpha
+        self.max_grad_norm = max_grad_norm
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.shuffle = shuffle
@@ -156,6 +158,7 @@ default='relu'
         "learning_rate": "constant",
         "latent_activation": "auto",
         "matmul_precision": "float32",
+        "max_grad_norm": None,
     }
     # Architecture entries that files of 0.1.0 lack; the network's default stands in.
     _architecture_entries_added = ("latent_activation",)

@@ -45,6 +45,14 @@ or None, default='gaussian'
         L2 penalty, passed to the optimizer as ``weight_decay`` (decoupled for
         ``'adamw'``).
 
+    max_grad_norm : float or None, default=None
+        Clip each step's gradient to this norm (over all the weights together, as
+        :func:`torch.nn.utils.clip_grad_norm_` does) before the optimizer takes it.
+        None: no clipping. It bounds what one batch with an outsized gradient can do to
+        the weights and to the optimizer's running averages; set it a few times above
+        the gradient norms of a healthy fit's steps. On a CUDA device a fit that clips
+        runs eagerly, without CUDA graphs.
+
     batch_size : int, default=128
         Samples per training batch.
 

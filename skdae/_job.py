@@ -165,6 +165,7 @@ def train_job(
         "batch_size": dae.batch_size,
         "learning_rate": dae.learning_rate,
         "learning_rate_init": dae.learning_rate_init,
+        "max_grad_norm": dae.max_grad_norm,
         "fit_seconds": fit_seconds,
         "median_epoch_seconds": float(np.median(dae.epoch_times_)),
         "loss_curve": dae.loss_curve_,

@@ -120,6 +120,7 @@ def train_one_epoch(
     observed=None,
     sample_weight=None,
     sparse=None,
+    max_grad_norm=None,
 ):
     """Run one pass over the data and return the mean training loss.
 
@@ -139,8 +140,12 @@ def train_one_epoch(
     ``sparse``, when given (a :class:`~skdae._sparse_layer.SparseInputs`), gives out
     each batch's dense target and its corrupted inputs as a sparse batch, for a step
     whose first layer multiplies it directly.
+
+    ``max_grad_norm``, when given, clips each step's gradient (all the parameters
+    together) to that norm before the optimizer takes it.
     """
     module.train()
+    parameters = list(module.parameters()) if max_grad_norm is not None else None
     n_samples = X_target.shape[0]
     order = (
         torch.randperm(n_samples, generator=generator, device=X_target.device) if shuffle else None
@@ -170,6 +175,8 @@ def train_one_epoch(
             # when every weight is 1 and nothing is missing.
             batch_loss = step(inputs, target, weights / batch_mass.clamp_min(1e-30))
             mean.add_weighted(batch_loss * batch_mass, batch_mass)
+        if parameters is not None:
+            torch.nn.utils.clip_grad_norm_(parameters, max_grad_norm)
         optimizer.step()
         if (start // batch_size + 1) % FLUSH_SUBNORMALS_EVERY == 0:
             flush_subnormal_state(optimizer)
@@ -409,6 +416,7 @@ class TrainingSettings:
     precision: str
     learning_rate: Callable[[float], float]
     schedule_origin: int = 0
+    max_grad_norm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -645,6 +653,7 @@ def _train_epoch(
         observed=data.observed,
         sample_weight=data.sample_weight,
         sparse=sparse,
+        max_grad_norm=settings.max_grad_norm,
     )
 
 
@@ -660,6 +669,45 @@ def _copy_optimizer_state(optimizer):
         },
         "param_groups": [dict(group) for group in state["param_groups"]],
     }
+
+
+# A fit whose last epoch's loss is this many times its lowest has lost what it learnt:
+# a step threw the weights far off and the rest of the fit did not bring them back
+# (from one epoch to the next, the loss of a healthy fit moves by a few percent).
+LOST_GROUND_RATIO = 1.5
+# Fewer epochs than this say too little to judge by.
+LOST_GROUND_MIN_EPOCHS = 3
+
+
+def lost_ground(losses, first_epoch):
+    """How a fit's loss rose and stayed up, as the sentence for a warning, or None.
+
+    ``losses`` are the training losses of one call's epochs, the first of them epoch
+    ``first_epoch``. The fit lost ground when the last is more than
+    :data:`LOST_GROUND_RATIO` times the lowest.
+
+    Examples
+    --------
+    >>> lost_ground([0.5, 0.2, 0.1, 0.09], first_epoch=1) is None
+    True
+    >>> rise = lost_ground([0.5, 0.1, 3.0, 0.4], first_epoch=1)
+    >>> for part in rise.split(": "):
+    ...     print(part)
+    The training loss ended at 0.4, 4.0 times the lowest of this fit (0.1, epoch 2)
+    it rose to 3 at epoch 3 and did not come back down.
+    """
+    if len(losses) < LOST_GROUND_MIN_EPOCHS:
+        return None
+    best = int(np.argmin(losses))
+    lowest, last = float(losses[best]), float(losses[-1])
+    if not lowest > 0 or not last > LOST_GROUND_RATIO * lowest:
+        return None
+    peak = best + int(np.argmax(losses[best:]))
+    return (
+        f"The training loss ended at {last:.3g}, {last / lowest:.1f} times the lowest of "
+        f"this fit ({lowest:.3g}, epoch {first_epoch + best}): it rose to "
+        f"{float(losses[peak]):.3g} at epoch {first_epoch + peak} and did not come back down."
+    )
 
 
 def _check_finite(epoch, loss, validation_loss):

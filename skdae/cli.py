@@ -164,6 +164,12 @@ def _build_parser():
         "--learning-rate", type=float, help="peak learning rate (learning_rate_init)", **given
     )
     estimator.add_argument(
+        "--max-grad-norm",
+        type=float,
+        help="clip each step's gradient to this norm (max_grad_norm; default: no clipping)",
+        **given,
+    )
+    estimator.add_argument(
         "--schedule",
         choices=LEARNING_RATE_SETTINGS,
         help="learning-rate schedule (learning_rate)",
@@ -324,6 +330,7 @@ _ESTIMATOR_OPTIONS = {
     "epochs": "max_iter",
     "batch_size": "batch_size",
     "learning_rate": "learning_rate_init",
+    "max_grad_norm": "max_grad_norm",
     "schedule": "learning_rate",
     "validation_fraction": "validation_fraction",
     "patience": "n_iter_no_change",

@@ -27,6 +27,7 @@ bad content, ``OSError`` for failed I/O). The tree, in one place::
     EmptyFeatureWarning(UserWarning)       a feature is missing (NaN) in every training sample
     PrecisionWarning(UserWarning)          the products do not run at the precision asked for
     ImageShapeWarning(UserWarning)         image_shape='auto' read rows as 1-D signals
+    DivergenceWarning(UserWarning)         a fit's loss rose and stayed up: the model got worse
 
     FitInterrupted(KeyboardInterrupt)      Ctrl-C stopped a fit; says what the model kept
 
@@ -39,6 +40,7 @@ __all__ = [
     "DataFileError",
     "DeviceWarning",
     "DivergenceError",
+    "DivergenceWarning",
     "DownloadError",
     "EmptyFeatureWarning",
     "FitInterrupted",
@@ -215,4 +217,17 @@ class ImageShapeWarning(UserWarning):
     the shapes the width could be. Pass ``image_shape`` explicitly: ``(channels,
     height, width)`` for images, ``(n_features,)`` to keep the 1-D reading and silence
     this warning.
+    """
+
+
+class DivergenceWarning(UserWarning):
+    """A fit's training loss rose and stayed up: the model got worse.
+
+    Raised at the end of ``fit`` when the last epoch's loss is more than 1.5 times the
+    lowest of that call (three epochs or more; not when early stopping restored the best
+    epoch's weights): the model it leaves is worse than one it had. One step with an
+    outsized update threw the weights far off, and the rest of the fit did not bring
+    them back: the finite cousin of :class:`DivergenceError`. The message gives the
+    epochs and what to change (``learning_rate_init``, ``max_grad_norm``,
+    ``early_stopping``).
     """

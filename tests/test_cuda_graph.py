@@ -110,6 +110,7 @@ def _parameter():
         ({"settings": _settings(corruption=_Flip())}, "corruption of the user's own"),
         ({"settings": _settings(corruption=Compose([MaskingNoise(), _Flip()]))}, "own"),
         ({"n_epochs": 1}, "too short"),
+        ({"settings": _settings(max_grad_norm=1.0)}, "gradient clipping"),
     ],
 )
 def test_what_the_graphs_cannot_hold_runs_eagerly(kwargs, reason):

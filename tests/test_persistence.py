@@ -10,7 +10,7 @@ import torch
 from fast_settings import FAST
 from model_file_helpers import forge, read_raw
 
-from skdae import DenoisingAutoencoder
+from skdae import ConvDenoisingAutoencoder, DenoisingAutoencoder
 from skdae.exceptions import DeviceWarning
 
 
@@ -293,6 +293,7 @@ def test_a_pickle_from_skdae_0_1_0_loads_and_predicts_as_it_did(small_X):
         "_schedule_origin",
         "matmul_precision",
         "matmul_precision_",
+        "max_grad_norm",
     ):
         del state[name]
     state["_architecture"] = {
@@ -303,6 +304,7 @@ def test_a_pickle_from_skdae_0_1_0_loads_and_predicts_as_it_did(small_X):
     params = old.get_params()
     assert (params["learning_rate"], params["latent_activation"]) == ("constant", "auto")
     assert (params["matmul_precision"], old.matmul_precision_) == ("float32", "float32")
+    assert params["max_grad_norm"] is None
     np.testing.assert_array_equal(old.predict(small_X), fitted.predict(small_X))
     old.partial_fit(small_X)  # and goes on training
 
@@ -312,3 +314,15 @@ def test_a_pickle_from_skdae_0_3_loads_with_every_fitted_attribute(small_X):
     old = DenoisingAutoencoder.__new__(DenoisingAutoencoder)
     old.__setstate__(_flat_pickle_state(fitted))
     assert_same_fitted_state(old, fitted)
+
+
+def test_a_conv_pickle_from_before_gradient_clipping_loads_without_it():
+    X = np.random.RandomState(0).rand(40, 64)
+    fitted = ConvDenoisingAutoencoder(latent_dim=4, channels=(4,), max_iter=1, random_state=0)
+    fitted.fit(X)
+    state = fitted.__getstate__()
+    del state["max_grad_norm"]  # pickles of 0.3 lack it
+    old = ConvDenoisingAutoencoder.__new__(ConvDenoisingAutoencoder)
+    old.__setstate__(state)
+    assert old.get_params()["max_grad_norm"] is None
+    np.testing.assert_array_equal(old.predict(X), fitted.predict(X))

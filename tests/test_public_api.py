@@ -73,6 +73,7 @@ SUBMODULES = {
         "DataFileError",
         "DeviceWarning",
         "DivergenceError",
+        "DivergenceWarning",
         "DownloadError",
         "EmptyFeatureWarning",
         "FitInterrupted",
