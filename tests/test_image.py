@@ -229,6 +229,27 @@ def test_opponent_colour_gives_the_grey_model_each_opponent_channel_and_inverts_
     np.testing.assert_allclose(out, np.repeat(grey[:, :, None], 3, axis=2), atol=1e-5)
 
 
+@pytest.mark.parametrize("averaging", [{}, dict(shifts=2, orientations=2)])
+def test_a_luminance_model_takes_the_mean_of_rgb_and_the_model_the_colour_differences(
+    averaging,
+):
+    rng = np.random.default_rng(1)
+    grey = rng.random((16, 16)).astype(np.float32)
+    rgb = np.repeat(grey[:, :, None], 3, axis=2)
+    luminance = _PatchModel(lambda X: X + 0.125).fit()  # brightens what it is given
+    differences = _PatchModel(lambda X: X).fit()
+    out = denoise_image(differences, rgb, colour="opponent", luminance_model=luminance, **averaging)
+    passes = 8 if averaging else 1
+    assert len(luminance.calls) == passes and len(differences.calls) == 2 * passes
+    # The mean of R, G and B brightened by 0.125 is each channel brightened by 0.125; the
+    # colour differences (flat 0.5 here) come back as they were.
+    np.testing.assert_allclose(out, rgb + 0.125, atol=1e-5)
+    # Without a luminance model, the one model takes all three.
+    alone = _PatchModel(lambda X: X + 0.125).fit()
+    denoise_image(alone, rgb, colour="opponent", **averaging)
+    assert len(alone.calls) == 3 * passes
+
+
 @pytest.mark.parametrize("mode", ["fully_convolutional", "patches"])
 def test_a_grey_model_denoises_a_colour_photograph_in_opponent_colours(photo_model, mode):
     """The small grey model on a held-out colour photograph: well above the noisy
@@ -322,6 +343,13 @@ GRAY, RGB = _spatial(), _spatial((3, 8, 8))
         (GRAY, np.zeros((10, 10, 4)), dict(colour="opponent"), "RGB images"),
         (RGB, np.zeros((10, 10, 3)), dict(colour="opponent"), "one-channel.*3 channels"),
         (GRAY, np.full((9, 9, 3), np.nan), dict(colour="opponent"), "243 NaN"),
+        (GRAY, np.zeros((9, 9, 3)), dict(luminance_model=GRAY), "pass colour='opponent'"),
+        (
+            GRAY,
+            np.zeros((9, 9, 3)),
+            dict(colour="opponent", luminance_model=RGB),
+            "this luminance_model denoises 3 channels",
+        ),
         (RGB, np.zeros((10, 10)), {}, "3 channel\\(s\\), but image has 1.*gray2rgb"),
         (RGB, np.zeros((10, 10, 4)), {}, "3 channel\\(s\\), but image has 4"),
         (GRAY, np.zeros((10, 10), np.uint8), {}, "dtype uint8.*img_as_float"),
@@ -361,6 +389,9 @@ def test_bad_input_gets_a_clear_error(model, image, params, match):
 def test_an_unfitted_model_is_refused():
     with pytest.raises(NotFittedError):
         denoise_image(ConvDenoisingAutoencoder(None), np.zeros((8, 8)))
+    with pytest.raises(NotFittedError):
+        unfitted = ConvDenoisingAutoencoder(None)
+        denoise_image(GRAY, np.zeros((8, 8, 3)), colour="opponent", luminance_model=unfitted)
 
 
 def test_small_images_go_through_a_fully_convolutional_model():
