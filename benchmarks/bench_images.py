@@ -72,11 +72,6 @@ _PHOTOGRAPHS = (
     "colorwheel",
 )
 TRAIN_IMAGES = {"grey": _PHOTOGRAPHS, "colour": _PHOTOGRAPHS}
-# The models, by the kind of patches they learn from and the sigma they are trained at
-# (None: blind, across TRAIN_SIGMA_RANGE; see KNOWN_SIGMA), and the one --colour-model
-# adds.
-MODELS = (("grey", None), ("grey", 25), ("grey", 25 / np.sqrt(3)))
-COLOUR = ("colour", None)
 # The documented setting for photographs (user guide, "Photographs"): one stage of 64
 # channels at half resolution, two residual blocks on each side, sub-pixel upsampling,
 # linear output and MSE, trained blind across noise levels.
@@ -107,6 +102,10 @@ KNOWN_LUMINANCE = KNOWN_SIGMA / np.sqrt(3)
 # clipping each step's gradient to about the largest norm of a healthy fit's steps kept
 # the same fit smooth: it ended at 4.7e-4 against 12.9e-4 (Xeon, 34 epochs).
 KNOWN_SETTING = dict(max_grad_norm=0.1)
+# The models, by the kind of patches they learn from and the sigma they are trained at
+# (None: blind, across TRAIN_SIGMA_RANGE), and the one --colour-model adds.
+MODELS = (("grey", None), ("grey", KNOWN_SIGMA), ("grey", KNOWN_LUMINANCE))
+COLOUR = ("colour", None)
 ONE_PASS = "skdae, one pass"  # the blind model without the averaging below
 SKDAE = ("skdae", ONE_PASS, KNOWN)
 # How the documented setting denoises a photograph: averaged over eight passes, the
