@@ -1,6 +1,6 @@
 """Natural images: skdae's convolutional denoiser against the classical ones, in one run.
 
-    python benchmarks/bench_images.py          # full (about 45 minutes on 2 cores)
+    python benchmarks/bench_images.py          # full (about 30 minutes on 2 cores)
     python benchmarks/bench_images.py --quick  # about a minute
 
 - Data: the photographs scikit-image ships in its wheel (``skimage.data``), so the run
@@ -129,7 +129,7 @@ def parse_args(argv):
     parser.add_argument(
         "--colour-model",
         action="store_true",
-        help="also train a blind model of RGB patches (ten minutes more)",
+        help="also train a blind model of RGB patches (about ten minutes more)",
     )
     parser.add_argument("--json", default=str(HERE / "images.json"))
     parser.add_argument("--results-md", default=str(HERE / "IMAGES.md"), help="'' to skip")
