@@ -229,14 +229,9 @@ def denoise_image(
     image_chw = _validate_image(image, 3 if colour == "opponent" else channels)
 
     def averaged(denoiser):
-        one_pass = _one_pass(denoiser, mode, patch_shape, stride, tile_size, batch_size)
-        if orientations == 8 and one_pass.patch_side is not None:
-            height, width = one_pass.patch_side
-            if height != width:
-                raise InputError(
-                    f"orientations=8 turns the image by 90 degrees, which needs square "
-                    f"patches; this model's are {height}x{width}. Pass orientations=1 or 2."
-                )
+        one_pass = _one_pass(
+            denoiser, mode, patch_shape, stride, tile_size, batch_size, orientations
+        )
         return _averaged(one_pass, shifts, orientations)
 
     denoise = averaged(model)
@@ -249,10 +244,9 @@ def denoise_image(
     return out.astype(image.dtype, copy=False)
 
 
-def _one_pass(model, mode, patch_shape, stride, tile_size, batch_size):
-    """One pass of ``model`` over a ``(channels, height, width)`` array, in ``mode``;
-    its ``patch_side`` is the ``(height, width)`` of its patches, None when it runs
-    fully convolutional."""
+def _one_pass(model, mode, patch_shape, stride, tile_size, batch_size, orientations):
+    """One pass of ``model`` over a ``(channels, height, width)`` array, in ``mode``,
+    checked against the ``orientations`` it will be averaged over."""
     channels, height, width = _patch_shape(model, patch_shape)
     module = getattr(model, "module_", None)
     fully_convolutional = isinstance(module, ConvAutoencoder) and module.spatial_code
@@ -267,17 +261,19 @@ def _one_pass(model, mode, patch_shape, stride, tile_size, batch_size):
         _check_count("stride", stride, 1)
         if batch_size is None:
             batch_size = inference_block_rows(channels * height * width)
+        if orientations == 8 and height != width:
+            raise InputError(
+                f"orientations=8 turns the image by 90 degrees, which needs square "
+                f"patches; this model's are {height}x{width}. Pass orientations=1 or 2."
+            )
 
         def one_pass(chw):
             return _denoise_patches(model, chw, (height, width), stride, batch_size)
-
-        one_pass.patch_side = (height, width)
     else:
 
         def one_pass(chw):
             return _denoise_fully_convolutional(model, chw, tile_size)
 
-        one_pass.patch_side = None
     return one_pass
 
 
