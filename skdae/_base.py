@@ -60,8 +60,14 @@ from skdae._precision import (
     resolve_matmul_precision,
 )
 from skdae._random import make_generator, seed_from_random_state
-from skdae._schedule import LEARNING_RATE_SCHEDULES, LEARNING_RATE_SETTINGS, learning_rate_at
+from skdae._schedule import (
+    LEARNING_RATE_SCHEDULES,
+    LEARNING_RATE_SETTINGS,
+    ScheduleWithinTime,
+    learning_rate_at,
+)
 from skdae._sparse import check_dense_result_fits, densify, is_sparse
+from skdae._time_budget import TimeBudget
 from skdae._training import (
     LOSSES,
     MISSING_INPUT,
@@ -120,6 +126,7 @@ TRAINING_PARAMETER_CONSTRAINTS = {
     "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
     "batch_size": [Interval(Integral, 1, None, closed="left")],
     "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "max_time": [Interval(Real, 0, None, closed="neither"), None],
     "shuffle": ["boolean"],
     "early_stopping": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -161,6 +168,9 @@ class BaseAutoencoder(
         Fitted("n_iter_", check=count(0)),
         Fitted("_seed", check=count(0, 2**32)),
         Fitted("_schedule_origin", default=0, check=count(0)),
+        # The length in epochs of the schedule that a fit with max_time ran (None:
+        # max_iter), along which partial_fit calls go on.
+        Fitted("_schedule_length", default=None, check=count(1, allow_none=True)),
         # 0.2 and 0.3 had no 'auto': their fits ran the parameter's schedule, cosine
         # by default (0.1's files and pickles migrate to learning_rate='constant').
         Fitted("learning_rate_", default="cosine", check=one_of(LEARNING_RATE_SCHEDULES)),
@@ -274,8 +284,15 @@ class BaseAutoencoder(
                 self._check_continuable()
             if restart_schedule:
                 self._schedule_origin = self.n_iter_
+                self._schedule_length = None
             self.learning_rate_ = self._schedule_in_force(started_by_fit=restart_schedule)
-            self._train(data, n_epochs=n_epochs, validate=validate, rollback=rollback)
+            self._train(
+                data,
+                n_epochs=n_epochs,
+                validate=validate,
+                rollback=rollback,
+                max_time=self.max_time if restart_schedule else None,
+            )
         return self
 
     def _schedule_in_force(self, *, started_by_fit):
@@ -362,6 +379,7 @@ class BaseAutoencoder(
         # The epoch at which the current learning-rate schedule started: partial_fit
         # goes on along the schedule of the last fit (or of its own first call).
         self._schedule_origin = 0
+        self._schedule_length = None
 
     def _check_continuable(self):
         """Refuse to continue training a network that the parameters no longer describe."""
@@ -419,7 +437,7 @@ class BaseAutoencoder(
             self.module_.parameters(), float(self.learning_rate_init), float(self.alpha)
         )
 
-    def _train(self, data, *, n_epochs, validate, rollback=None):
+    def _train(self, data, *, n_epochs, validate, rollback=None, max_time=None):
         if self.loss_ == "bce":
             check_bce_target(data.low, data.high)
         # Resolved at every call so that set_params(corruption__std=...) between
@@ -444,6 +462,7 @@ class BaseAutoencoder(
                 "for full float32 products.",
                 PrecisionWarning,
             )
+        budget = None if max_time is None else TimeBudget(max_time)
         tensors = prepare_data(
             data,
             self.device_,
@@ -458,14 +477,10 @@ class BaseAutoencoder(
             shuffle=self.shuffle,
             seed=self._seed,
             precision=precision,
-            learning_rate=partial(
-                learning_rate_at,
-                self.learning_rate_,
-                initial=float(self.learning_rate_init),
-                n_epochs=self.max_iter,
-            ),
+            learning_rate=self._learning_rate(budget),
             schedule_origin=self._schedule_origin,
             max_grad_norm=None if self.max_grad_norm is None else float(self.max_grad_norm),
+            time_budget=budget,
         )
         if validate and self.validation_scores_ is None:
             self.validation_scores_ = []
@@ -500,6 +515,7 @@ class BaseAutoencoder(
         except _EpochInterrupted as interrupt:
             kept = self.n_iter_ >= first_epoch
             if kept:
+                self._record_schedule_length(budget, first_epoch)
                 self._finish_training(stopper)
                 message = (
                     f"fit interrupted during epoch {interrupt.epoch}: the model keeps the "
@@ -513,10 +529,32 @@ class BaseAutoencoder(
                 )
             progress.note(message)
             raise FitInterrupted(message, model_kept=kept) from None
+        self._record_schedule_length(budget, first_epoch)
         self._finish_training(stopper)
         if stopper is None:  # early stopping kept the best epoch's weights itself
             self._warn_if_ground_was_lost(first_epoch)
         tasks.fit_ends()
+
+    def _learning_rate(self, budget):
+        """The rate at a position in epochs into the schedule in force, for this call."""
+        initial = float(self.learning_rate_init)
+        if budget is None:
+            length = self._schedule_length or self.max_iter
+            return partial(learning_rate_at, self.learning_rate_, initial=initial, n_epochs=length)
+
+        return ScheduleWithinTime(
+            self.learning_rate_, budget.fraction_spent, initial=initial, n_epochs=self.max_iter
+        )
+
+    def _record_schedule_length(self, budget, first_epoch):
+        """After a fit with ``max_time``: the length in epochs that its schedule would
+        have at the pace it ran, so that partial_fit calls go on from where it left
+        (at the floor when the time ran out) rather than back up the cosine."""
+        if budget is None:
+            return
+        n_epochs = self.n_iter_ - first_epoch + 1
+        progress = min(1.0, max(n_epochs / self.max_iter, budget.fraction_spent()))
+        self._schedule_length = max(1, round(n_epochs / progress))
 
     def _warn_if_ground_was_lost(self, first_epoch):
         """Warn when this call's loss rose and stayed up: the model it leaves is worse

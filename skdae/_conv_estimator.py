@@ -188,6 +188,7 @@ default='relu'
         max_grad_norm=None,
         batch_size=128,
         max_iter=30,
+        max_time=None,
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,
@@ -218,6 +219,7 @@ default='relu'
         self.max_grad_norm = max_grad_norm
         self.batch_size = batch_size
         self.max_iter = max_iter
+        self.max_time = max_time
         self.shuffle = shuffle
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -229,8 +231,9 @@ default='relu'
         self.random_state = random_state
         self.verbose = verbose
 
-    # What models saved before 0.4 lack: they were trained without clipping.
-    _parameters_of_old_models = {"max_grad_norm": None}
+    # What models saved before 0.4 lack: they were trained without clipping or a
+    # time limit.
+    _parameters_of_old_models = {"max_grad_norm": None, "max_time": None}
     _tuple_parameters = ("image_shape", "channels")
     # Files written before 0.4 hold neither: the network's defaults stand in.
     _architecture_entries_added = ("residual_blocks", "upsampling")

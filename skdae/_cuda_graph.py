@@ -156,6 +156,10 @@ def why_not_capture(optimizer, step, data, settings, *, n_epochs, on_batch):
         return "batch progress (verbose >= 2) is drawn between batches"
     if settings.max_grad_norm is not None:
         return "gradient clipping (max_grad_norm) runs eagerly"
+    if settings.time_budget is not None:
+        # Graphs replay whole chunks of an epoch at rates fixed before it starts; a time
+        # budget sets the rate and may stop the fit at any batch.
+        return "a time limit (max_time) is checked between batches"
     if type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW) or not all(
         group.get("fused") and not group.get("differentiable") for group in optimizer.param_groups
     ):

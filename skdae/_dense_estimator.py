@@ -115,6 +115,7 @@ default='relu'
         max_grad_norm=None,
         batch_size=128,
         max_iter=50,
+        max_time=None,
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,
@@ -140,6 +141,7 @@ default='relu'
         self.max_grad_norm = max_grad_norm
         self.batch_size = batch_size
         self.max_iter = max_iter
+        self.max_time = max_time
         self.shuffle = shuffle
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -159,6 +161,7 @@ default='relu'
         "latent_activation": "auto",
         "matmul_precision": "float32",
         "max_grad_norm": None,
+        "max_time": None,
     }
     # Architecture entries that files of 0.1.0 lack; the network's default stands in.
     _architecture_entries_added = ("latent_activation",)

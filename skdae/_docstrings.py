@@ -33,6 +33,7 @@ or None, default='gaussian'
         ``'cosine'`` for :meth:`fit`, and ``'constant'`` for training that starts with
         :meth:`partial_fit`, whose number of calls the estimator cannot know (a cosine
         over ``max_iter`` calls would leave a long stream of chunks learning at 1%).
+        With ``max_time`` the cosine runs over the time as well (see there).
         Each :meth:`fit` runs the whole schedule; each :meth:`partial_fit` call counts
         as one epoch of the schedule in force (``learning_rate_``), so calls after a fit
         go on at its floor, which suits fine-tuning.
@@ -58,7 +59,19 @@ or None, default='gaussian'
 
     max_iter : int, default=%(max_iter)d
         Number of epochs (passes over the data). Training runs all of them unless early
-        stopping ends it sooner.
+        stopping or ``max_time`` ends it sooner.
+
+    max_time : float or None, default=None
+        Seconds of training that :meth:`fit` may take, whatever the machine: it stops
+        between two batches once they are spent (the last epoch may be cut short), and
+        the ``'cosine'`` schedule runs on whichever of ``max_iter`` and ``max_time``
+        runs out first, so that the rate reaches its floor as the time does. The clock
+        runs inside the epochs, as ``epoch_times_`` counts them: not in the setup
+        before the first nor in callbacks. None: no limit. With ``max_time``, how many
+        epochs a fit runs depends on the machine's speed, so the model does too;
+        ``max_iter`` still caps them (set it high to let the time decide). Each
+        :meth:`partial_fit` call is one epoch, whatever ``max_time``. On a CUDA device
+        a fit with ``max_time`` runs eagerly, without CUDA graphs.
 
     shuffle : bool, default=True
         Whether to shuffle the samples in each epoch.

@@ -55,10 +55,12 @@ class Fitted:
 # ------------------------------------------------------- checks of values from files
 
 
-def count(low=0, high=None):
-    """A check: an int (not a bool) in ``[low, high)``."""
+def count(low=0, high=None, *, allow_none=False):
+    """A check: an int (not a bool) in ``[low, high)`` (or None if allowed)."""
 
     def check(value):
+        if value is None and allow_none:
+            return
         if (
             not isinstance(value, int)
             or isinstance(value, bool)

@@ -166,6 +166,7 @@ def train_job(
         "learning_rate": dae.learning_rate,
         "learning_rate_init": dae.learning_rate_init,
         "max_grad_norm": dae.max_grad_norm,
+        "max_time": dae.max_time,
         "fit_seconds": fit_seconds,
         "median_epoch_seconds": float(np.median(dae.epoch_times_)),
         "loss_curve": dae.loss_curve_,

@@ -41,3 +41,61 @@ def learning_rate_at(schedule, position, *, initial, n_epochs):
     progress = min(1.0, (position - warmup) / max(n_epochs - warmup, 1e-12))
     decay = 0.5 * (1.0 + math.cos(math.pi * progress))
     return initial * (FINAL_FRACTION + (1.0 - FINAL_FRACTION) * decay)
+
+
+class ScheduleWithinTime:
+    """The learning rate of a fit with a time budget (``max_time``): called with a
+    position in epochs, as :func:`learning_rate_at` is, it also reads ``time_spent()``,
+    the fraction of the budget used so far.
+
+    The schedule runs on whichever budget is spent faster. The warm-up ends after its
+    epochs or a tenth of the time, whichever comes first; the decay's progress is then
+    the larger of its fractions of epochs and of time. So the rate reaches its floor
+    when the time runs out however fast the machine is, and a budget the fit never
+    comes near leaves the rates exactly those of :func:`learning_rate_at`. Called once
+    for each step, in order: it remembers when the warm-up ended.
+
+    Examples
+    --------
+    >>> spent = [0.0]
+    >>> rate = ScheduleWithinTime("cosine", lambda: spent[0], initial=1e-3, n_epochs=100)
+    >>> rate(0.5)  # half-way up the warm-up (one epoch): time is not the constraint
+    0.0005
+    >>> spent[0] = 0.1
+    >>> rate(1.0)  # the warm-up ends: a tenth of the time and one epoch
+    0.001
+    >>> spent[0] = 0.55
+    >>> round(rate(40), 6)  # half-way from there through the time: half-way down
+    0.000505
+    >>> spent[0] = 1.0
+    >>> round(rate(80), 8)  # the time is up: the floor, 20 epochs early
+    1e-05
+    """
+
+    def __init__(self, schedule, time_spent, *, initial, n_epochs):
+        if schedule not in LEARNING_RATE_SCHEDULES:
+            raise ValueError(f"Unknown learning-rate schedule {schedule!r}.")
+        self.schedule = schedule
+        self.time_spent = time_spent
+        self.initial = initial
+        self.n_epochs = n_epochs
+        self._time_at_warmup_end = None
+
+    def __call__(self, position):
+        initial = self.initial
+        if self.schedule == "constant":
+            return initial
+        spent = self.time_spent()
+        warmup = min(MAX_WARMUP_EPOCHS, WARMUP_FRACTION * self.n_epochs)
+        if self._time_at_warmup_end is None:
+            if position < warmup and spent < WARMUP_FRACTION:
+                # The expressions of learning_rate_at, so that its rates come out bit
+                # for bit when the time is not the constraint.
+                return max(initial * position / warmup, initial * spent / WARMUP_FRACTION)
+            self._time_at_warmup_end = min(spent, WARMUP_FRACTION)
+        by_epochs = (position - warmup) / max(self.n_epochs - warmup, 1e-12)
+        start = self._time_at_warmup_end
+        by_time = (spent - start) / (1.0 - start)
+        progress = min(1.0, max(by_epochs, by_time, 0.0))
+        decay = 0.5 * (1.0 + math.cos(math.pi * progress))
+        return initial * (FINAL_FRACTION + (1.0 - FINAL_FRACTION) * decay)

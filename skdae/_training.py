@@ -32,6 +32,7 @@ from skdae._precision import COMPUTE_DTYPES, full_precision
 from skdae._random import make_generator
 from skdae._sparse import SparseRows, is_sparse
 from skdae._sparse_layer import sparse_inputs
+from skdae._time_budget import TimeBudget
 from skdae._validation import has_missing_values
 from skdae.exceptions import DivergenceError, InputError
 
@@ -121,6 +122,7 @@ def train_one_epoch(
     sample_weight=None,
     sparse=None,
     max_grad_norm=None,
+    keep_going=None,
 ):
     """Run one pass over the data and return the mean training loss.
 
@@ -143,6 +145,9 @@ def train_one_epoch(
 
     ``max_grad_norm``, when given, clips each step's gradient (all the parameters
     together) to that norm before the optimizer takes it.
+
+    ``keep_going``, when given, is asked before every batch but the first: when it
+    says False the epoch ends there, and the mean is over the batches taken.
     """
     module.train()
     parameters = list(module.parameters()) if max_grad_norm is not None else None
@@ -153,6 +158,8 @@ def train_one_epoch(
     mean = LossMean(X_target.device)
     for start in range(0, n_samples, batch_size):
         check_interrupt()
+        if start > 0 and keep_going is not None and not keep_going():
+            break
         if shuffle:
             rows = order[start : start + batch_size]
         else:
@@ -417,6 +424,8 @@ class TrainingSettings:
     learning_rate: Callable[[float], float]
     schedule_origin: int = 0
     max_grad_norm: float | None = None
+    # max_time: the fit stops between batches once it is spent (None: no limit).
+    time_budget: TimeBudget | None = None
 
 
 @dataclass(frozen=True)
@@ -551,6 +560,9 @@ def fit_loop(
     ``stopper`` (an :class:`EarlyStopping` or None) says so. Raises
     :class:`DivergenceError` on a non-finite loss.
 
+    With ``settings.time_budget``, the fit stops between batches once the budget is
+    spent: the last epoch may be cut short, and it is recorded as the others are.
+
     Ctrl-C raises :class:`_EpochInterrupted` naming the epoch it stopped, and leaves
     network, optimizer, stopper and record consistent: an epoch counts once it is
     recorded; one not recorded is undone (the weights and the optimizer go back to where
@@ -576,14 +588,23 @@ def fit_loop(
     graphed = graphed_epochs(
         module, optimizer, step, data, settings, n_epochs=n_epochs, on_batch=on_batch
     )
+    budget = settings.time_budget
     try:
         for epoch in range(first_epoch, first_epoch + n_epochs):
+            if budget is not None and budget.used_up():
+                progress.note(
+                    f"max_time={budget.seconds:g} s of training spent; stopping after "
+                    f"epoch {epoch - 1}."
+                )
+                return
             if on_epoch_start is not None:
                 on_epoch_start()
             checkpoint = (copy_state(module), _copy_optimizer_state(optimizer))
             if epoch == first_epoch and on_first_checkpoint is not None:
                 on_first_checkpoint(checkpoint)
             progress.start_epoch()
+            if budget is not None:
+                budget.start_epoch()
             loss = _train_epoch(
                 module, optimizer, step, data, settings, epoch, on_batch, device, graphed, sparse
             )
@@ -601,6 +622,8 @@ def fit_loop(
                     corruption=settings.corruption,
                     seed=settings.seed,
                 )
+            if budget is not None:
+                budget.end_epoch()
             _check_finite(epoch, loss, validation_loss)
             result = EpochResult(epoch, loss, validation_loss, progress.epoch_seconds())
             patience_ran_out = stopper is not None and stopper.update(
@@ -654,6 +677,7 @@ def _train_epoch(
         sample_weight=data.sample_weight,
         sparse=sparse,
         max_grad_norm=settings.max_grad_norm,
+        keep_going=None if settings.time_budget is None else settings.time_budget.left,
     )
 
 

@@ -159,6 +159,14 @@ def _build_parser():
         **given,
     )
     estimator.add_argument("--epochs", type=_positive_int, help="max_iter", **given)
+    estimator.add_argument(
+        "--max-time",
+        type=float,
+        metavar="SECONDS",
+        help="stop training after this many seconds, the schedule fitted to them "
+        "(max_time; default: no limit, --epochs decide)",
+        **given,
+    )
     estimator.add_argument("--batch-size", type=_positive_int, **given)
     estimator.add_argument(
         "--learning-rate", type=float, help="peak learning rate (learning_rate_init)", **given
@@ -328,6 +336,7 @@ _ESTIMATOR_OPTIONS = {
     "kernel_size": "kernel_size",
     "latent_activation": "latent_activation",
     "epochs": "max_iter",
+    "max_time": "max_time",
     "batch_size": "batch_size",
     "learning_rate": "learning_rate_init",
     "max_grad_norm": "max_grad_norm",

@@ -229,6 +229,7 @@ def test_evaluate_downloads_too(trained, tmp_path, mirror, capsys):
         (["--validation-fraction", "2"], "'validation_fraction' parameter"),
         (["--learning-rate", "-1"], "'learning_rate_init' parameter"),
         (["--max-grad-norm", "0"], "'max_grad_norm' parameter"),
+        (["--max-time", "-5"], "'max_time' parameter"),
         (["--architecture", "conv", "--hidden", "8"], "--hidden does not apply"),
         (["--architecture", "conv", "--preset", "features"], "is a preset of the dense"),
     ],

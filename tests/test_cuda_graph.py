@@ -21,6 +21,7 @@ from skdae._corruption import BaseCorruption
 from skdae._cuda_graph import EpochPlan, GraphedEpochs, StreamedDenseStep
 from skdae._dense_network import build_autoencoder
 from skdae._dense_step import DenseStep
+from skdae._time_budget import TimeBudget
 from skdae._training import TrainingData, TrainingSettings
 
 
@@ -111,6 +112,7 @@ def _parameter():
         ({"settings": _settings(corruption=Compose([MaskingNoise(), _Flip()]))}, "own"),
         ({"n_epochs": 1}, "too short"),
         ({"settings": _settings(max_grad_norm=1.0)}, "gradient clipping"),
+        ({"settings": _settings(time_budget=TimeBudget(60))}, "max_time"),
     ],
 )
 def test_what_the_graphs_cannot_hold_runs_eagerly(kwargs, reason):

@@ -294,6 +294,8 @@ def test_a_pickle_from_skdae_0_1_0_loads_and_predicts_as_it_did(small_X):
         "matmul_precision",
         "matmul_precision_",
         "max_grad_norm",
+        "max_time",
+        "_schedule_length",
     ):
         del state[name]
     state["_architecture"] = {
@@ -304,7 +306,7 @@ def test_a_pickle_from_skdae_0_1_0_loads_and_predicts_as_it_did(small_X):
     params = old.get_params()
     assert (params["learning_rate"], params["latent_activation"]) == ("constant", "auto")
     assert (params["matmul_precision"], old.matmul_precision_) == ("float32", "float32")
-    assert params["max_grad_norm"] is None
+    assert params["max_grad_norm"] is params["max_time"] is None
     np.testing.assert_array_equal(old.predict(small_X), fitted.predict(small_X))
     old.partial_fit(small_X)  # and goes on training
 
@@ -316,13 +318,13 @@ def test_a_pickle_from_skdae_0_3_loads_with_every_fitted_attribute(small_X):
     assert_same_fitted_state(old, fitted)
 
 
-def test_a_conv_pickle_from_before_gradient_clipping_loads_without_it():
+def test_a_conv_pickle_from_before_gradient_clipping_and_time_limits_loads_without_them():
     X = np.random.RandomState(0).rand(40, 64)
     fitted = ConvDenoisingAutoencoder(latent_dim=4, channels=(4,), max_iter=1, random_state=0)
     fitted.fit(X)
     state = fitted.__getstate__()
-    del state["max_grad_norm"]  # pickles of 0.3 lack it
+    del state["max_grad_norm"], state["max_time"]  # pickles of 0.3 lack them
     old = ConvDenoisingAutoencoder.__new__(ConvDenoisingAutoencoder)
     old.__setstate__(state)
-    assert old.get_params()["max_grad_norm"] is None
+    assert old.get_params()["max_grad_norm"] is old.get_params()["max_time"] is None
     np.testing.assert_array_equal(old.predict(X), fitted.predict(X))
