@@ -485,9 +485,11 @@ class BaseAutoencoder(
         if validate and self.validation_scores_ is None:
             self.validation_scores_ = []
         stopper = EarlyStopping(self.n_iter_no_change, self.tol) if validate else None
-        progress = ProgressPrinter(self.verbose, self.n_iter_ + n_epochs)
+        # With max_time, how many epochs the fit will run is not known.
+        total = None if budget is not None else n_epochs
+        progress = ProgressPrinter(self.verbose, None if total is None else self.n_iter_ + total)
         first_epoch = self.n_iter_ + 1
-        tasks = EpochTasks(self, data.X, n_epochs)  # scikit-learn's callbacks, when set
+        tasks = EpochTasks(self, data.X, total)  # scikit-learn's callbacks, when set
 
         def callbacks_say_stop(result):
             if tasks.epoch_ends(result.loss):
@@ -532,7 +534,9 @@ class BaseAutoencoder(
         self._record_schedule_length(budget, first_epoch)
         self._finish_training(stopper)
         if stopper is None:  # early stopping kept the best epoch's weights itself
-            self._warn_if_ground_was_lost(first_epoch)
+            self._warn_if_ground_was_lost(
+                first_epoch, last_cut_short=budget is not None and budget.cut_an_epoch
+            )
         tasks.fit_ends()
 
     def _learning_rate(self, budget):
@@ -556,11 +560,16 @@ class BaseAutoencoder(
         progress = min(1.0, max(n_epochs / self.max_iter, budget.fraction_spent()))
         self._schedule_length = max(1, round(n_epochs / progress))
 
-    def _warn_if_ground_was_lost(self, first_epoch):
+    def _warn_if_ground_was_lost(self, first_epoch, *, last_cut_short=False):
         """Warn when this call's loss rose and stayed up: the model it leaves is worse
         than one it had."""
         n_epochs = self.n_iter_ - first_epoch + 1
-        rise = lost_ground(self.loss_curve_[len(self.loss_curve_) - n_epochs :], first_epoch)
+        losses = self.loss_curve_[len(self.loss_curve_) - n_epochs :]
+        if last_cut_short:
+            # An epoch that max_time cut short is the mean of a few batches, too noisy
+            # to set against whole epochs.
+            losses = losses[:-1]
+        rise = lost_ground(losses, first_epoch)
         if rise is not None:
             warn(
                 f"{rise} The model is worse than it was at that lowest epoch. Lower "

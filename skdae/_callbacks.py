@@ -1,10 +1,11 @@
 """scikit-learn's callbacks (``sklearn.callback``, new in 1.9) for the autoencoders' fits.
 
-A fit is one task of ``n_epochs`` subtasks, one per epoch, so that
-``set_callbacks(ProgressBar())`` draws an epoch bar, inside a ``Pipeline`` or a search
-too (scikit-learn propagates its callbacks to the steps). Batches are not subtasks: at
-469 batches an MNIST epoch, a hook per batch would cost more than it shows. With
-scikit-learn older than 1.9 there are no callbacks and nothing here does anything.
+A fit is one task of ``n_epochs`` subtasks, one per epoch (None when ``max_time``
+decides how many), so that ``set_callbacks(ProgressBar())`` draws an epoch bar, inside
+a ``Pipeline`` or a search too (scikit-learn propagates its callbacks to the steps).
+Batches are not subtasks: at 469 batches an MNIST epoch, a hook per batch would cost
+more than it shows. With scikit-learn older than 1.9 there are no callbacks and nothing
+here does anything.
 """
 
 try:

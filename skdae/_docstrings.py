@@ -62,16 +62,18 @@ or None, default='gaussian'
         stopping or ``max_time`` ends it sooner.
 
     max_time : float or None, default=None
-        Seconds of training that :meth:`fit` may take, whatever the machine: it stops
-        between two batches once they are spent (the last epoch may be cut short), and
-        the ``'cosine'`` schedule runs on whichever of ``max_iter`` and ``max_time``
-        runs out first, so that the rate reaches its floor as the time does. The clock
-        runs inside the epochs, as ``epoch_times_`` counts them: not in the setup
-        before the first nor in callbacks. None: no limit. With ``max_time``, how many
-        epochs a fit runs depends on the machine's speed, so the model does too;
-        ``max_iter`` still caps them (set it high to let the time decide). Each
-        :meth:`partial_fit` call is one epoch, whatever ``max_time``. On a CUDA device
-        a fit with ``max_time`` runs eagerly, without CUDA graphs.
+        Seconds of training that :meth:`fit` may take, whatever the machine: no batch
+        starts once they are spent (the last epoch may be cut short; with early
+        stopping its validation loss is still computed), and the ``'cosine'`` schedule
+        runs on whichever of ``max_iter`` and ``max_time`` runs out first, so that the
+        rate reaches its floor as the time does. The clock runs inside the epochs, as
+        ``epoch_times_`` counts them: not in the setup before the first nor in
+        callbacks. None: no limit. With ``max_time``, how many epochs a fit runs
+        depends on the machine's speed, so the model does too; ``max_iter`` still caps
+        them (set it high to let the time decide). Each :meth:`partial_fit` call is
+        one epoch, whatever ``max_time``. On a CUDA device a fit with ``max_time`` runs
+        eagerly, without CUDA graphs: a small network's steps then take several times
+        as long (see the user guide's "Training speed").
 
     shuffle : bool, default=True
         Whether to shuffle the samples in each epoch.

@@ -123,9 +123,12 @@ def train_job(
     X_train, X_test = dataset["X_train"], dataset["X_test"]
     if dataset["sample"]:
         log("Full MNIST is not available: training on the bundled sample (see the warning).")
+    length = f"{estimator.max_iter} epochs"
+    if estimator.max_time is not None:
+        length = f"{estimator.max_time:g} s (at most {length})"
     log(
         f"Training on {len(X_train):,} x {X_train.shape[1]} ({dataset['source']}), "
-        f"corruption {estimator.corruption!r}, {estimator.max_iter} epochs."
+        f"corruption {estimator.corruption!r}, {length}."
     )
     started = time.perf_counter()
     estimator.fit(X_train)

@@ -51,9 +51,9 @@ class ScheduleWithinTime:
     The schedule runs on whichever budget is spent faster. The warm-up ends after its
     epochs or a tenth of the time, whichever comes first; the decay's progress is then
     the larger of its fractions of epochs and of time. So the rate reaches its floor
-    when the time runs out however fast the machine is, and a budget the fit never
-    comes near leaves the rates exactly those of :func:`learning_rate_at`. Called once
-    for each step, in order: it remembers when the warm-up ended.
+    when the time runs out however fast the machine is, and while the epochs stay
+    ahead of the time's pace the rates are exactly those of :func:`learning_rate_at`.
+    Called once for each step, in order: it remembers when the warm-up ended.
 
     Examples
     --------

@@ -25,6 +25,8 @@ class TimeBudget:
         self.seconds = float(seconds)
         self._spent_in_finished_epochs = 0.0
         self._epoch_started = None
+        # Whether the budget ended an epoch before its last batch (the last epoch).
+        self.cut_an_epoch = False
 
     def start_epoch(self):
         self._epoch_started = self.clock()
@@ -44,6 +46,9 @@ class TimeBudget:
     def used_up(self):
         return self.spent() >= self.seconds
 
-    def left(self):
-        """Whether some of the budget is left."""
-        return not self.used_up()
+    def another_batch(self):
+        """Whether the epoch in progress may take another batch; if not, it is cut."""
+        if self.used_up():
+            self.cut_an_epoch = True
+            return False
+        return True

@@ -351,16 +351,18 @@ class ProgressPrinter:
 
     ``verbose >= 1``: one line per epoch (loss, validation loss, seconds), as
     scikit-learn's MLP prints them. ``verbose >= 2``: also a live batch counter within
-    each epoch, redrawn in place on stderr.
+    each epoch, redrawn in place on stderr. ``total_epochs`` None: not known (a fit
+    with ``max_time``), and the lines count epochs without a total.
     """
 
     def __init__(self, verbose, total_epochs, stream=None):
         self.verbose = verbose
         self.total_epochs = total_epochs
         self.stream = stream
-        self._width = len(str(total_epochs))
+        self._width = len(str(total_epochs or ""))
         self._epoch_started = None
         self._last_draw = 0.0
+        self._counter_drawn = False
 
     def start_epoch(self):
         self._epoch_started = time.perf_counter()
@@ -376,9 +378,17 @@ class ProgressPrinter:
             return
         self._last_draw = now
         stream.write(f"\r  {n_done}/{n_total} samples ({100 * n_done / n_total:3.0f}%)")
+        self._counter_drawn = True
         if n_done == n_total:
-            stream.write("\r" + " " * 40 + "\r")
+            self._clear_counter()
         stream.flush()
+
+    def _clear_counter(self):
+        """Wipe the batch counter off its line (an epoch cut short leaves it there)."""
+        if self._counter_drawn:
+            sys.stderr.write("\r" + " " * 40 + "\r")
+            sys.stderr.flush()
+            self._counter_drawn = False
 
     def epoch_seconds(self):
         """Seconds since :meth:`start_epoch`."""
@@ -387,9 +397,13 @@ class ProgressPrinter:
     def end_epoch(self, epoch, loss, validation_loss=None, note="", seconds=None):
         """Print the epoch's line (when verbose); return its seconds (measured if None)."""
         seconds = self.epoch_seconds() if seconds is None else seconds
+        self._clear_counter()
         if self.verbose < 1:
             return seconds
-        line = f"epoch {epoch:>{self._width}}/{self.total_epochs}  loss {loss:.6f}"
+        line = f"epoch {epoch:>{self._width}}"
+        if self.total_epochs is not None:
+            line += f"/{self.total_epochs}"
+        line += f"  loss {loss:.6f}"
         if validation_loss is not None:
             line += f"  val_loss {validation_loss:.6f}"
         line += f"  {seconds:.2f}s"
@@ -400,6 +414,7 @@ class ProgressPrinter:
 
     def note(self, message):
         """A line about the run itself (early stopping, an interrupt), when verbose."""
+        self._clear_counter()
         if self.verbose >= 1:
             print(message, file=self.stream or sys.stdout, flush=True)
 
@@ -677,7 +692,7 @@ def _train_epoch(
         sample_weight=data.sample_weight,
         sparse=sparse,
         max_grad_norm=settings.max_grad_norm,
-        keep_going=None if settings.time_budget is None else settings.time_budget.left,
+        keep_going=None if settings.time_budget is None else settings.time_budget.another_batch,
     )
 
 

@@ -163,8 +163,8 @@ def _build_parser():
         "--max-time",
         type=float,
         metavar="SECONDS",
-        help="stop training after this many seconds, the schedule fitted to them "
-        "(max_time; default: no limit, --epochs decide)",
+        help="train for this many seconds, the schedule laid over them (max_time; "
+        "without --epochs, up to 10000 epochs; default: no limit, --epochs decide)",
         **given,
     )
     estimator.add_argument("--batch-size", type=_positive_int, **given)
@@ -348,6 +348,10 @@ _ESTIMATOR_OPTIONS = {
 }
 
 
+# The cap on epochs of `train --max-time` without --epochs.
+EPOCHS_WITHIN_TIME = 10_000
+
+
 def build_estimator(args, training_noise):
     """The estimator ``skdae train`` fits: the preset's or the defaults, with the options
     the user gave. The job's own choices: a held-out validation curve, kept for the
@@ -369,6 +373,9 @@ def build_estimator(args, training_noise):
             f"{args.architecture} ({estimator_class.__name__} has no such parameter)."
         )
     params.update(random_state=args.seed, verbose=0 if args.quiet else 2, early_stopping=True)
+    if "max_time" in params and "max_iter" not in params:
+        # The time decides: the default epochs would end most fits long before it.
+        params["max_iter"] = EPOCHS_WITHIN_TIME
     if args.preset is None:
         estimator = estimator_class(corruption=training_noise)
     elif PRESETS[args.preset].estimator is not estimator_class:

@@ -57,6 +57,12 @@ def test_a_fit_is_a_task_of_one_subtask_per_epoch(small_X):
     np.testing.assert_array_equal(recorder.fitted.predict(small_X), dae.predict(small_X))
 
 
+def test_the_epochs_of_a_fit_with_max_time_are_not_known_beforehand(small_X):
+    recorder = Recorder()
+    DenoisingAutoencoder(**FAST, max_time=1e6).set_callbacks(recorder).fit(small_X)
+    assert recorder.calls[0] == ("setup", "fit", None)
+
+
 def test_a_callback_can_stop_the_fit(small_X):
     dae = DenoisingAutoencoder(**dict(FAST, max_iter=10)).set_callbacks(Recorder(stop_after=2))
     dae.fit(small_X)

@@ -286,6 +286,22 @@ def test_train_on_a_users_npy_file(tmp_path):
     assert "reconstructions.png" not in metrics["files"]
 
 
+def test_train_for_a_given_time_lets_the_time_decide_the_epochs(tmp_path, capsys):
+    np.save(tmp_path / "mine.npy", np.random.RandomState(0).rand(50, 20))
+    out = tmp_path / "o"
+    common = ["train", "--data", str(tmp_path / "mine.npy"), "--hidden", "8", "--no-figures"]
+    assert main([*common, "--output", str(out), "--max-time", "0.3"]) == 0
+    assert "0.3 s (at most 10000 epochs)." in capsys.readouterr().out
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["training"]["max_time"] == 0.3
+    assert metrics["model"]["params"]["max_iter"] == 10_000  # the cap, not the default 50
+    assert 1 <= metrics["training"]["epochs"] < 10_000
+    # Given both, the epochs stay as given.
+    both = ["--max-time", "60", "--epochs", "2"]
+    assert main([*common, "--output", str(tmp_path / "p"), *both]) == 0
+    assert json.loads((tmp_path / "p" / "metrics.json").read_text())["training"]["epochs"] == 2
+
+
 def test_train_from_a_preset_keeps_its_corruption_and_tests_with_the_noise(tmp_path):
     from skdae import Compose, DenoisingAutoencoder
 

@@ -10,10 +10,11 @@ import math
 
 import numpy as np
 import pytest
+import torch
 from fast_settings import FAST
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skdae import ConvDenoisingAutoencoder, DenoisingAutoencoder
+from skdae import BaseCorruption, ConvDenoisingAutoencoder, DenoisingAutoencoder
 from skdae._schedule import FINAL_FRACTION
 from skdae._time_budget import TimeBudget
 
@@ -103,6 +104,30 @@ def test_the_warm_up_ends_after_a_tenth_of_the_time_when_an_epoch_is_longer(smal
     assert clock.rates[0] == pytest.approx(PEAK * 4 / 60)  # 4 of the epoch's 60 samples
     assert clock.rates[1] == pytest.approx(PEAK)
     assert np.all(np.diff(clock.rates[1:]) < 0)
+
+
+class _WildAfter(BaseCorruption):
+    """No corruption for the first ``calm`` batches, then noise a hundred times the
+    data's scale."""
+
+    def __init__(self, calm):
+        self.calm = calm
+
+    def corrupt_tensor(self, X, generator):
+        self.batches_ = getattr(self, "batches_", 0) + 1
+        if self.batches_ <= self.calm:
+            return X.clone()
+        return X + 100 * torch.randn(X.shape, generator=generator, dtype=X.dtype)
+
+
+def test_an_epoch_cut_short_is_not_taken_for_a_fit_that_lost_ground(small_X, monkeypatch):
+    """The last epoch, one batch of three epochs' worth, is a noisy mean: here a wild
+    one, which a whole epoch's loss would have been taken for a divergence."""
+    _StepClock(1.0).install(DenoisingAutoencoder, monkeypatch)
+    dae = _dense(max_iter=1000, max_time=7, loss="mse", corruption=_WildAfter(calm=6))
+    dae.fit(small_X)  # warnings are errors in the suite
+    assert dae.n_iter_ == 4
+    assert dae.loss_curve_[-1] > 1.5 * min(dae.loss_curve_)
 
 
 def test_a_time_limit_the_fit_never_nears_changes_nothing(small_X):

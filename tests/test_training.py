@@ -34,6 +34,32 @@ def test_progress_line_format():
     assert stream.getvalue().startswith("epoch  7/50  loss 0.123457  val_loss 0.200000  ")
 
 
+def test_progress_of_a_fit_whose_length_is_not_known_counts_epochs_alone():
+    stream = io.StringIO()
+    printer = ProgressPrinter(verbose=1, total_epochs=None, stream=stream)
+    printer.start_epoch()
+    printer.end_epoch(12, 0.5)
+    assert stream.getvalue().startswith("epoch 12  loss 0.500000  ")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_a_batch_counter_left_by_an_epoch_cut_short_is_wiped_before_the_next_line(
+    monkeypatch,
+):
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    printer = ProgressPrinter(verbose=2, total_epochs=None, stream=io.StringIO())
+    printer.start_epoch()
+    printer.batch_done(3, 10)  # the epoch stops here (max_time)
+    assert terminal.getvalue().endswith("3/10 samples ( 30%)")
+    printer.end_epoch(1, 0.5)
+    assert terminal.getvalue().endswith("\r" + " " * 40 + "\r")
+
+
 def test_progress_is_silent_at_verbose_0():
     stream = io.StringIO()
     printer = ProgressPrinter(verbose=0, total_epochs=5, stream=stream)
