@@ -96,6 +96,12 @@ def time_limit(budget):
     return budget - TIME_LIMIT_SLACK_SECONDS
 
 
+def made_for_time(make_estimator, budget):
+    """``make_estimator(max_iter)`` set to train for ``budget`` seconds, the time
+    deciding the epochs."""
+    return make_estimator(MAX_EPOCHS_WITHIN_TIME).set_params(max_time=time_limit(budget))
+
+
 class EpochTestPSNR:
     """A scikit-learn callback (1.9): the test PSNR after each epoch of a fit, measured
     between epochs, where the clock of ``max_time`` and ``epoch_times_`` is stopped.
@@ -165,7 +171,7 @@ def run_skdae_conv(
             name += " (" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")"
     extra = {}
     if epochs is None:
-        dae = make(MAX_EPOCHS_WITHIN_TIME).set_params(max_time=time_limit(budget))
+        dae = made_for_time(make, budget)
         epoch_psnr = fit_within_time(dae, data)
         extra["max_time"] = dae.max_time
     else:

@@ -517,8 +517,7 @@ class BaseAutoencoder(
         except _EpochInterrupted as interrupt:
             kept = self.n_iter_ >= first_epoch
             if kept:
-                self._record_schedule_length(budget, first_epoch)
-                self._finish_training(stopper)
+                self._finish_training(stopper, budget, first_epoch)
                 message = (
                     f"fit interrupted during epoch {interrupt.epoch}: the model keeps the "
                     f"{self.n_iter_ - first_epoch + 1} epoch(s) this call completed "
@@ -531,8 +530,7 @@ class BaseAutoencoder(
                 )
             progress.note(message)
             raise FitInterrupted(message, model_kept=kept) from None
-        self._record_schedule_length(budget, first_epoch)
-        self._finish_training(stopper)
+        self._finish_training(stopper, budget, first_epoch)
         if stopper is None:  # early stopping kept the best epoch's weights itself
             self._warn_if_ground_was_lost(
                 first_epoch, last_cut_short=budget is not None and budget.cut_an_epoch
@@ -549,16 +547,6 @@ class BaseAutoencoder(
         return ScheduleWithinTime(
             self.learning_rate_, budget.fraction_spent, initial=initial, n_epochs=self.max_iter
         )
-
-    def _record_schedule_length(self, budget, first_epoch):
-        """After a fit with ``max_time``: the length in epochs that its schedule would
-        have at the pace it ran, so that partial_fit calls go on from where it left
-        (at the floor when the time ran out) rather than back up the cosine."""
-        if budget is None:
-            return
-        n_epochs = self.n_iter_ - first_epoch + 1
-        progress = min(1.0, max(n_epochs / self.max_iter, budget.fraction_spent()))
-        self._schedule_length = max(1, round(n_epochs / progress))
 
     def _warn_if_ground_was_lost(self, first_epoch, *, last_cut_short=False):
         """Warn when this call's loss rose and stayed up: the model it leaves is worse
@@ -591,13 +579,20 @@ class BaseAutoencoder(
         elif stopper is None:
             self.best_loss_, self.best_epoch_ = min(self.loss_curve_), result.epoch
 
-    def _finish_training(self, stopper):
+    def _finish_training(self, stopper, budget, first_epoch):
         if stopper is not None and stopper.best_state is not None:
             load_state(self.module_, stopper.best_state)
             self.best_loss_, self.best_epoch_ = stopper.best_loss, stopper.best_epoch
         else:
             self.best_loss_ = min(self.loss_curve_)
             self.best_epoch_ = self.n_iter_
+        if budget is not None:
+            # The length in epochs that the schedule would have at the pace this fit
+            # ran, so that partial_fit calls go on from where it left (at the floor when
+            # the time ran out) rather than back up the cosine.
+            n_epochs = self.n_iter_ - first_epoch + 1
+            progress = min(1.0, max(n_epochs / self.max_iter, budget.fraction_spent()))
+            self._schedule_length = max(1, round(n_epochs / progress))
 
     # ----------------------------------------------------------------- inference
 

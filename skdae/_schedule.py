@@ -35,10 +35,23 @@ def learning_rate_at(schedule, position, *, initial, n_epochs):
         return initial
     if schedule != "cosine":
         raise ValueError(f"Unknown learning-rate schedule {schedule!r}.")
-    warmup = min(MAX_WARMUP_EPOCHS, WARMUP_FRACTION * n_epochs)
+    warmup = _warmup_epochs(n_epochs)
     if position < warmup:
         return initial * position / warmup
-    progress = min(1.0, (position - warmup) / max(n_epochs - warmup, 1e-12))
+    return _cosine_down(initial, min(1.0, _decay_by_epochs(position, warmup, n_epochs)))
+
+
+def _warmup_epochs(n_epochs):
+    return min(MAX_WARMUP_EPOCHS, WARMUP_FRACTION * n_epochs)
+
+
+def _decay_by_epochs(position, warmup, n_epochs):
+    """How far along the decay ``position`` is, counted in epochs after the warm-up."""
+    return (position - warmup) / max(n_epochs - warmup, 1e-12)
+
+
+def _cosine_down(initial, progress):
+    """The rate ``progress`` (in [0, 1]) of the way down the half cosine to the floor."""
     decay = 0.5 * (1.0 + math.cos(math.pi * progress))
     return initial * (FINAL_FRACTION + (1.0 - FINAL_FRACTION) * decay)
 
@@ -86,16 +99,14 @@ class ScheduleWithinTime:
         if self.schedule == "constant":
             return initial
         spent = self.time_spent()
-        warmup = min(MAX_WARMUP_EPOCHS, WARMUP_FRACTION * self.n_epochs)
+        warmup = _warmup_epochs(self.n_epochs)
         if self._time_at_warmup_end is None:
             if position < warmup and spent < WARMUP_FRACTION:
                 # The expressions of learning_rate_at, so that its rates come out bit
                 # for bit when the time is not the constraint.
                 return max(initial * position / warmup, initial * spent / WARMUP_FRACTION)
             self._time_at_warmup_end = min(spent, WARMUP_FRACTION)
-        by_epochs = (position - warmup) / max(self.n_epochs - warmup, 1e-12)
+        by_epochs = _decay_by_epochs(position, warmup, self.n_epochs)
         start = self._time_at_warmup_end
         by_time = (spent - start) / (1.0 - start)
-        progress = min(1.0, max(by_epochs, by_time, 0.0))
-        decay = 0.5 * (1.0 + math.cos(math.pi * progress))
-        return initial * (FINAL_FRACTION + (1.0 - FINAL_FRACTION) * decay)
+        return _cosine_down(initial, min(1.0, max(by_epochs, by_time, 0.0)))
