@@ -176,18 +176,19 @@ def test_the_images_targets_hold_the_blind_model_and_the_best_one_to_their_bars(
         for image, kind in (("a", "grey"), ("b", "colour")):
             row = {"image": image, "kind": kind, "sigma": sigma, "noisy": 20.0}
             # The blind model beats non-local means and wavelet at 25 but trails BM3D
-            # by 1 dB in one pass and by 0.4 averaged; the one told 25, measured only
-            # there, is closer still.
+            # by 1 dB in one pass and by 0.4 averaged; the pair told 25 and the one
+            # model told 25, measured only there, are closer still.
             row.update({"skdae": 29.6, "skdae, one pass": 29.0})
             row.update({"non-local means": 28.9, "wavelet": 28.0, "BM3D": 30.0})
             if sigma == 25:
-                row["skdae told 25"] = 29.9
+                row.update({"skdae told 25": 29.9, "skdae told 25, one model": 29.75})
             if kind == "colour":
                 row["skdae colour model"] = 28.0
             for system in (
                 "skdae",
                 "skdae, one pass",
                 "skdae told 25",
+                "skdae told 25, one model",
                 "skdae colour model",
                 *systems,
             ):
@@ -213,9 +214,14 @@ def test_the_images_targets_hold_the_blind_model_and_the_best_one_to_their_bars(
         pytest.approx(-0.4),
         None,
     )
-    assert result["sigma 25, held-out images: best skdae - BM3D (dB)"] == (
-        pytest.approx(-0.1),
+    # The goal's ten minutes: the best of the ways that take one fit, not the pair.
+    assert result["sigma 25, held-out images: best skdae of one model - BM3D (dB)"] == (
+        pytest.approx(-0.25),
         True,
+    )
+    assert result["sigma 25, held-out images: skdae told 25 (two models) - BM3D (dB)"] == (
+        pytest.approx(-0.1),
+        None,
     )
     assert result["training seconds of each model (2 cores)"] == (610.0, False)
 
@@ -463,15 +469,17 @@ def test_the_images_benchmark_runs_end_to_end_in_quick_mode(tmp_path):
     for row in payload["rows"]:
         for system in systems:  # the classical denoisers work on every image
             assert row[system] > row["noisy"] + 3, (row["image"], system)
-        # The blind grey model averaged and in one pass, and the pair told 25, on every
-        # image (colour ones in opponent colours); no colour model without the option.
-        for system in ("skdae", "skdae, one pass", "skdae told 25"):
+        # The blind grey model averaged and in one pass, the pair told 25 and the one
+        # model told 25, on every image (colour ones in opponent colours); no colour
+        # model without the option.
+        for system in ("skdae", "skdae, one pass", "skdae told 25", "skdae told 25, one model"):
             assert np.isfinite(row[system]) and row[f"{system}_seconds"] > 0
         assert "skdae colour model" not in row
     assert [(t["kind"], t["trained_at"], t["epochs"]) for t in payload["training"]] == [
         ("grey", "blind", 1),
         ("grey", 25, 1),
         ("grey", 14.43, 1),
+        ("grey", "14.43-25", 1),
     ]
     assert [(s["kind"], s["mode"]) for s in payload["speed"]] == [
         ("grey", "fully_convolutional"),
@@ -480,11 +488,11 @@ def test_the_images_benchmark_runs_end_to_end_in_quick_mode(tmp_path):
         ("colour", "patches"),
     ]
     assert all(s["megapixels_per_second"] > 0 for s in payload["speed"])
-    goals = ["> 0", "> 0", "for information", ">= -0.5", "<= 600"]
+    goals = ["> 0", "> 0", "for information", ">= -0.5", "for information", "<= 600"]
     assert [t["goal"] for t in payload["targets"]] == goals
     assert (
-        "| images | sigma | noisy | skdae | skdae, one pass | skdae told 25 | non-local means |"
-        in md.read_text()
+        "| images | sigma | noisy | skdae | skdae, one pass | skdae told 25 "
+        "| skdae told 25, one model | non-local means |" in md.read_text()
     )
     assert "| colour | 25 | " in md.read_text()
     assert "| all | 25 |" in md.read_text()
