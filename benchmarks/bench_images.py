@@ -105,8 +105,8 @@ KNOWN_ONE = f"{KNOWN}, one model"  # the model trained across KNOWN_RANGE, in th
 # the same fit smooth: it ended at 4.7e-4 against 12.9e-4 (Xeon, 34 epochs).
 KNOWN_SETTING = dict(max_grad_norm=0.1)
 # The models, by the kind of patches they learn from and the sigma they are trained at
-# (None: blind, across TRAIN_SIGMA_RANGE; a pair: across that range), and the one
-# --colour-model adds.
+# (None: blind, across TRAIN_SIGMA_RANGE; a (low, high) tuple: across that range), and
+# the one --colour-model adds.
 MODELS = (
     ("grey", None),
     ("grey", KNOWN_SIGMA),
