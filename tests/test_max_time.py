@@ -180,3 +180,25 @@ def test_a_fitted_model_with_its_schedule_length_survives_a_model_file(
 def test_a_time_limit_that_is_not_a_positive_number_is_refused(small_X, max_time):
     with pytest.raises(InvalidParameterError, match="max_time"):
         _dense(max_time=max_time).fit(small_X)
+
+
+def test_a_warm_started_fit_gets_its_own_time_and_schedule(small_X, monkeypatch):
+    clock = _StepClock(1.0).install(DenoisingAutoencoder, monkeypatch)
+    dae = _dense(max_iter=1000, max_time=7, warm_start=True).fit(small_X)
+    first = list(clock.rates)
+    clock.rates.clear()
+    dae.fit(small_X)
+    # The same seven seconds again, from the top of the cosine: fit starts a schedule.
+    assert clock.rates == pytest.approx(first)
+    assert (len(first), dae.n_iter_, len(dae.loss_curve_)) == (7, 8, 8)
+    assert dae._schedule_origin == 4 and dae._schedule_length == 4
+
+
+def test_early_stopping_within_a_time_limit_keeps_the_best_epoch(small_X, monkeypatch):
+    clock = _StepClock(1.0).install(DenoisingAutoencoder, monkeypatch)
+    dae = _dense(max_iter=1000, max_time=9, early_stopping=True, validation_fraction=0.2)
+    dae.fit(small_X)  # 48 training rows: two steps an epoch, each epoch validated
+    assert (clock.steps, dae.n_iter_) == (9, 5)
+    assert len(dae.validation_scores_) == 5
+    assert dae.best_epoch_ == 1 + int(np.argmax(dae.validation_scores_))
+    assert dae.best_loss_ == pytest.approx(-max(dae.validation_scores_))
